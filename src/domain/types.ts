@@ -1,0 +1,182 @@
+// Shared domain types. Pure data: no Fastify, no I/O.
+// Notation follows the Megatron papers: a heads, b micro-batch, s sequence, h hidden, L layers,
+// V vocab, t tensor-parallel, p pipeline-parallel, d data-parallel, c context-parallel, e expert-parallel.
+
+export type Precision = 'fp32' | 'fp16' | 'bf16' | 'fp8';
+export type OptimizerKind = 'adamw' | 'sgd';
+export type RecomputeMode = 'none' | 'selective' | 'full';
+export type PipelineSchedule = '1f1b' | 'interleaved';
+export type ZeroStage = 0 | 1 | 2 | 3;
+
+export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'bf16', 'fp8'];
+export const OPTIMIZERS: readonly OptimizerKind[] = ['adamw', 'sgd'];
+export const RECOMPUTE_MODES: readonly RecomputeMode[] = ['none', 'selective', 'full'];
+export const PIPELINE_SCHEDULES: readonly PipelineSchedule[] = ['1f1b', 'interleaved'];
+
+/** Mixture-of-experts block shape (per MoE layer). */
+export interface MoeShape {
+  /** routed experts per MoE layer */
+  experts: number;
+  /** routed experts each token visits (top-k) */
+  activeExperts: number;
+  /** FFN hidden size of one expert */
+  expertFfnHiddenSize: number;
+  /** experts every token visits in addition to the routed ones */
+  sharedExperts: number;
+  /** leading layers that keep a dense MLP (ffnHiddenSize) instead of MoE */
+  denseLayers: number;
+}
+
+/** A decoder-only transformer. */
+export interface ModelShape {
+  layers: number;
+  hiddenSize: number;
+  attentionHeads: number;
+  /** key/value heads: = attentionHeads for MHA, < for GQA, 1 for MQA */
+  kvHeads: number;
+  /** per-head dimension; usually hiddenSize / attentionHeads */
+  headDim: number;
+  /** dense MLP hidden size (per gate/up projection when gated) */
+  ffnHiddenSize: number;
+  vocabSize: number;
+  /** SwiGLU/GeGLU: three matrices h×f instead of two */
+  gatedMlp: boolean;
+  /** input embedding and LM head share one matrix */
+  tiedEmbeddings: boolean;
+  moe?: MoeShape;
+}
+
+export interface ParameterCounts {
+  /** all parameters, every expert counted */
+  totalParameters: number;
+  /** parameters one token's forward pass touches (MoE: top-k + shared experts) */
+  activeParameters: number;
+  /** input embedding V·h */
+  embeddingParameters: number;
+  /** LM head V·h (0 when tied) */
+  lmHeadParameters: number;
+  /** all transformer-layer parameters (attention + MLP/MoE + norms), every expert counted */
+  transformerParameters: number;
+  /** attention parameters of one layer */
+  attentionParametersPerLayer: number;
+  /** dense MLP parameters of one dense layer */
+  denseMlpParametersPerLayer: number;
+  /** routed-expert parameters of one MoE layer, all experts (0 for dense models) */
+  expertParametersPerMoeLayer: number;
+  /** shared-expert + router parameters of one MoE layer (0 for dense models) */
+  nonExpertMoeParametersPerMoeLayer: number;
+  /** norm parameters of one layer */
+  normParametersPerLayer: number;
+}
+
+/** One accelerator as the domain uses it: SI units only. */
+export interface Accelerator {
+  id: string;
+  name: string;
+  vendor: string;
+  /** calibration key, e.g. 'volta' | 'ampere' | 'hopper' | 'blackwell' | 'ada' | 'cdna2' | 'cdna3' | 'cdna4' | 'gaudi' | 'tpu' | 'trainium' */
+  generation: string;
+  launchYear: number;
+  memoryBytes: number;
+  memoryBandwidthBytesPerSecond: number;
+  /** dense peak per precision; a precision the chip lacks is absent */
+  peakFlopsPerSecond: Partial<Record<Precision | 'tf32', number>>;
+  /** scale-up (NVLink / Infinity Fabric / ICI) bandwidth per GPU, one direction */
+  scaleUpBytesPerSecond: number;
+  /** GPUs in one scale-up domain (8 for HGX, 72 for NVL72) */
+  scaleUpDomainSize: number;
+  /** scale-out (InfiniBand / RoCE) bandwidth per GPU, one direction */
+  scaleOutBytesPerSecond: number;
+  /** GPUs per node (server) */
+  gpusPerNode: number;
+  tdpWatts: number;
+  /** indicative on-demand cloud price per GPU-hour, if any */
+  cloudGpuHourUsd?: number;
+  /** indicative purchase price per GPU including its share of the server, if any */
+  purchaseUsdPerGpu?: number;
+}
+
+export interface TrainingSetup {
+  tokens: number;
+  sequenceLength: number;
+  /** global batch in sequences */
+  globalBatchSequences: number;
+  precision: Precision;
+  optimizer: OptimizerKind;
+}
+
+/** A complete parallel layout. GPUs = tensor · pipeline · data · context. Expert parallelism is carved out of data × context. */
+export interface ParallelLayout {
+  tensor: number;
+  pipeline: number;
+  data: number;
+  context: number;
+  expert: number;
+  microBatchSize: number;
+  zeroStage: ZeroStage;
+  recompute: RecomputeMode;
+  sequenceParallel: boolean;
+  schedule: PipelineSchedule;
+  /** virtual pipeline stages per GPU (interleaved schedule); 1 for plain 1F1B */
+  virtualStages: number;
+}
+
+/** Per-GPU memory of the most loaded GPU of a layout. Bytes. */
+export interface MemoryBreakdown {
+  weightsBytes: number;
+  gradientsBytes: number;
+  optimizerBytes: number;
+  /** transformer-layer activations held for backward, all in-flight micro-batches */
+  activationsBytes: number;
+  /** LM-head output logits (fp32 for the loss) and embedding-output buffers on the edge stages */
+  logitsBytes: number;
+  /** CUDA context, cuBLAS/cuDNN workspaces */
+  cudaContextBytes: number;
+  /** NCCL and gradient-bucket / all-gather buffers */
+  communicationBuffersBytes: number;
+  /** caching-allocator fragmentation */
+  fragmentationBytes: number;
+  totalBytes: number;
+}
+
+export interface MemoryEstimate {
+  perGpu: MemoryBreakdown;
+  gpuMemoryBytes: number;
+  fits: boolean;
+  /** which pipeline stage is the most loaded (0-based) */
+  mostLoadedStage: number;
+  /** micro-batches whose activations the most loaded stage holds at peak */
+  inFlightMicroBatches: number;
+  /** activation bytes of one transformer layer for one micro-batch on one GPU */
+  activationBytesPerLayerPerMicroBatch: number;
+}
+
+export interface StepTimeBreakdown {
+  compute: number;
+  recompute: number;
+  tensorComm: number;
+  pipelineBubble: number;
+  pipelineComm: number;
+  dataComm: number;
+  contextComm: number;
+  expertComm: number;
+  optimizer: number;
+}
+
+export interface PerformanceEstimate {
+  stepSeconds: number;
+  tokensPerSecond: number;
+  /** model FLOP/s per GPU, in 1e12 */
+  tflopsPerGpu: number;
+  mfu: number;
+  hfu: number;
+  breakdownSeconds: StepTimeBreakdown;
+  /** 'model' when predicted, 'override' when efficiency.mfu was given */
+  source: 'model' | 'override';
+}
+
+export interface Assumption {
+  field: string;
+  value: string | number | boolean;
+  reason: string;
+}
