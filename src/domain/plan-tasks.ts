@@ -1,0 +1,93 @@
+// The unit of work the server sends to a worker thread: one planning question about one resolved
+// workload. Results are plain data (structured-clone safe); input problems come back as data too,
+// because an Error's class does not survive the trip between threads.
+import { InputProblemError, type FieldProblem } from '../errors.js';
+import { trainingFlops } from './flops.js';
+import { searchLayouts, type SearchResult } from './parallelism.js';
+import { chooseLayout, fixedLayoutProblems, planEstimate, planSizing, searchRequestFor, type ChosenLayout, type EstimateResult, type SizingResult } from './planner.js';
+import type { Assumption } from './types.js';
+import type { ResolvedWorkload } from './workload.js';
+
+export type PlanTaskKind = 'estimate' | 'memory' | 'sizing' | 'parallelism';
+
+export interface PlanTask {
+  kind: PlanTaskKind;
+  workload: ResolvedWorkload;
+}
+
+export interface MemoryAnswer {
+  gpus: number;
+  chosen: ChosenLayout;
+  warnings: string[];
+  assumptions: Assumption[];
+}
+
+export interface SizingAnswer {
+  sizing: SizingResult;
+  warnings: string[];
+  assumptions: Assumption[];
+}
+
+export interface ParallelismAnswer {
+  gpus: number;
+  search: SearchResult;
+  warnings: string[];
+  assumptions: Assumption[];
+}
+
+export type PlanTaskResult =
+  | { ok: true; kind: 'estimate'; value: EstimateResult }
+  | { ok: true; kind: 'memory'; value: MemoryAnswer }
+  | { ok: true; kind: 'sizing'; value: SizingAnswer }
+  | { ok: true; kind: 'parallelism'; value: ParallelismAnswer }
+  | { ok: false; problems: FieldProblem[] };
+
+export type PlanRunner = (task: PlanTask) => Promise<PlanTaskResult>;
+
+/** GPUs of the request, or the recommended count when it gives none (and say so). */
+function gpusFor(w: ResolvedWorkload, assumptions: Assumption[]): number {
+  if (w.gpus !== undefined) return w.gpus;
+  const sizing = planSizing(w, trainingFlops(w.model.shape, w.model.counts, w.training));
+  assumptions.push({ field: '/hardware/count', value: sizing.recommendedGpus, reason: 'not given: the recommended count (see POST /v1/gpu-sizing)' });
+  return sizing.recommendedGpus;
+}
+
+function answer(task: PlanTask): PlanTaskResult {
+  const w = task.workload;
+  const assumptions = [...w.assumptions];
+  switch (task.kind) {
+    case 'estimate':
+      return { ok: true, kind: 'estimate', value: planEstimate(w) };
+    case 'memory': {
+      const gpus = gpusFor(w, assumptions);
+      const chosen = chooseLayout(w, gpus);
+      return { ok: true, kind: 'memory', value: { gpus, chosen, warnings: [...w.warnings, ...chosen.warnings], assumptions } };
+    }
+    case 'sizing': {
+      const sizing = planSizing(w, trainingFlops(w.model.shape, w.model.counts, w.training));
+      return { ok: true, kind: 'sizing', value: { sizing, warnings: [...w.warnings], assumptions } };
+    }
+    case 'parallelism': {
+      const gpus = gpusFor(w, assumptions);
+      const problems = fixedLayoutProblems(w, gpus);
+      if (problems.length > 0) return { ok: false, problems };
+      const search = searchLayouts(searchRequestFor(w, gpus));
+      const warnings = [...w.warnings];
+      if (search.candidates.length === 0) warnings.push(search.infeasibleReason ?? `no layout fits on ${gpus} GPUs`);
+      if (!search.complete) warnings.push(`the search stopped at its ${w.search.timeBudgetMs} ms budget: these are the best found so far`);
+      return { ok: true, kind: 'parallelism', value: { gpus, search, warnings, assumptions } };
+    }
+  }
+}
+
+/** Runs one task; input problems become data. Anything else is a bug and propagates. */
+export function runPlanTask(task: PlanTask): PlanTaskResult {
+  try {
+    return answer(task);
+  } catch (error) {
+    if (error instanceof InputProblemError) return { ok: false, problems: error.errors };
+    throw error;
+  }
+}
+
+export const inThreadRunner: PlanRunner = async (task) => runPlanTask(task);

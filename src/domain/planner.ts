@@ -1,0 +1,233 @@
+// The planner composes the domain services into the answers of the API: one workload in, memory,
+// FLOPs, layout, performance, time, cost and sizing out. Pure and synchronous: the server runs it in
+// worker threads (src/workers), tests call it directly.
+import { InputProblemError, type FieldProblem } from '../errors.js';
+import { estimateCost, type CostEstimate } from './cost.js';
+import { trainingFlops, type FlopsEstimate } from './flops.js';
+import { memoryFrugalLayouts, sizeForWorkload } from './gpu-sizing.js';
+import { describeLayout, layoutProblems } from './layout.js';
+import { estimateMemory } from './memory.js';
+import { searchLayouts, type SearchRequest, type SearchResult } from './parallelism.js';
+import { defaultMfu, estimatePerformance, performanceFromMfu } from './performance.js';
+import type { Accelerator, Assumption, MemoryEstimate, ParallelLayout, PerformanceEstimate } from './types.js';
+import { toPointer, type ResolvedWorkload } from './workload.js';
+
+
+const SECONDS_PER_DAY = 86_400;
+/** Sizing looks no further than this many GPUs (the schema's hardware.count bound). */
+const MAX_SIZED_GPUS = 1_048_576;
+
+export interface ChosenLayout {
+  layout: ParallelLayout;
+  memory: MemoryEstimate;
+  performance: PerformanceEstimate;
+  source: 'search' | 'fallback';
+  search?: SearchResult;
+  warnings: string[];
+}
+
+export interface SizingResult {
+  minGpusByMemory: number;
+  naiveGpusByMemory: number;
+  gpusForDeadline?: number;
+  recommendedGpus: number;
+  nodes: number;
+  marginFraction: number;
+  reasoning: string[];
+}
+
+export interface TimeResult {
+  days: number;
+  hours: number;
+  gpuHours: number;
+  steps: number;
+}
+
+export interface EstimateResult {
+  workload: ResolvedWorkload;
+  gpus: number;
+  flops: FlopsEstimate;
+  chosen: ChosenLayout;
+  performance: PerformanceEstimate;
+  time: TimeResult;
+  cost: CostEstimate;
+  sizing: SizingResult;
+  warnings: string[];
+  assumptions: Assumption[];
+}
+
+function peakFlopsPerSecond(accelerator: Accelerator, precision: ResolvedWorkload['training']['precision']): number {
+  const peaks = accelerator.peakFlopsPerSecond;
+  // fp32 training runs its matmuls in TF32 where the chip has it (NVIDIA Ampere+ default for cuBLAS in PyTorch AMP-less fp32 is opt-in; we take TF32 as the realistic peak).
+  const peak = precision === 'fp32' ? (peaks.tf32 ?? peaks.fp32) : peaks[precision];
+  return peak ?? 0;
+}
+
+export function trainingPeakFlopsPerSecond(w: ResolvedWorkload): number {
+  return peakFlopsPerSecond(w.accelerator, w.training.precision);
+}
+
+export function searchRequestFor(w: ResolvedWorkload, gpus: number, overrides: Partial<SearchRequest> = {}): SearchRequest {
+  return {
+    shape: w.model.shape,
+    counts: w.model.counts,
+    training: w.training,
+    accelerator: w.accelerator,
+    gpus,
+    fixed: w.fixedLayout,
+    objective: w.search.objective,
+    topK: w.search.topK,
+    timeBudgetMs: w.search.timeBudgetMs,
+    allowTensorBeyondScaleUp: w.search.allowTensorBeyondScaleUp,
+    ...(w.cost.gpuHourUsd !== undefined ? { gpuHourUsd: w.cost.gpuHourUsd } : {}),
+    ...overrides,
+  };
+}
+
+function globalBatchPath(w: ResolvedWorkload): string {
+  return w.assumptions.some((a) => a.field === '/training/globalBatchSize' && a.reason.startsWith('about')) ? '/training' : '/training/globalBatchTokens';
+}
+
+/** Problems with the request's fixed layout fields on `gpus` GPUs (divisibility, products). */
+export function fixedLayoutProblems(w: ResolvedWorkload, gpus: number): FieldProblem[] {
+  return layoutProblems(w.model.shape, w.training, gpus, w.fixedLayout, w.accelerator, {
+    globalBatchPath: globalBatchPath(w),
+    tensorWithinScaleUp: !w.search.allowTensorBeyondScaleUp,
+  });
+}
+
+/** The most memory-frugal valid layout the request allows: shown when nothing fits, so the user sees by how much it misses. */
+function mostShardedLayout(w: ResolvedWorkload, gpus: number): ParallelLayout | undefined {
+  return memoryFrugalLayouts(w.model.shape, w.training, gpus, w.accelerator, {
+    fixed: w.fixedLayout,
+    allowTensorBeyondScaleUp: w.search.allowTensorBeyondScaleUp,
+  })[0];
+}
+
+function evaluate(w: ResolvedWorkload, layout: ParallelLayout): { memory: MemoryEstimate; performance: PerformanceEstimate } {
+  const { shape, counts } = w.model;
+  return {
+    memory: estimateMemory(shape, counts, w.training, layout, w.accelerator),
+    performance: estimatePerformance(shape, counts, w.training, layout, w.accelerator),
+  };
+}
+
+/** The layout to report: the search's best that fits, or (nothing fits) the most sharded valid layout, marked as not fitting. */
+export function chooseLayout(w: ResolvedWorkload, gpus: number): ChosenLayout {
+  throwIfLayoutProblems(w, gpus);
+  const search = searchLayouts(searchRequestFor(w, gpus));
+  const best = search.candidates[0];
+  if (best) {
+    return { layout: best.parallelism, memory: best.memory, performance: best.performance, source: 'search', search, warnings: [] };
+  }
+  const fallback = mostShardedLayout(w, gpus);
+  if (!fallback) {
+    throw new InputProblemError([
+      {
+        path: '/hardware/count',
+        message: `no valid parallel layout of ${w.model.shape.layers} layers, ${w.model.shape.attentionHeads} heads and a global batch of ${w.training.globalBatchSequences} sequences exists on ${gpus} GPUs${search.infeasibleReason ? `: ${search.infeasibleReason}` : ''}`,
+      },
+    ]);
+  }
+  const { memory, performance } = evaluate(w, fallback);
+  const missGiB = (memory.perGpu.totalBytes - memory.gpuMemoryBytes) / 2 ** 30;
+  return {
+    layout: fallback,
+    memory,
+    performance,
+    source: 'fallback',
+    search,
+    warnings: [
+      `no layout fits in ${(w.accelerator.memoryBytes / 2 ** 30).toFixed(0)} GiB per GPU on ${gpus} ${w.accelerator.id}: ` +
+        `the most sharded one (${describeLayout(fallback)}) needs ${(memory.perGpu.totalBytes / 2 ** 30).toFixed(1)} GiB, ${missGiB.toFixed(1)} GiB too many. ` +
+        'Use more GPUs (see sizing.minGpusByMemory) or a larger-memory accelerator.',
+    ],
+  };
+}
+
+function throwIfLayoutProblems(w: ResolvedWorkload, gpus: number): void {
+  const problems = fixedLayoutProblems(w, gpus);
+  if (problems.length > 0) throw new InputProblemError(problems);
+}
+
+export function timeFor(w: ResolvedWorkload, gpus: number, stepSeconds: number): TimeResult {
+  const tokensPerStep = w.training.globalBatchSequences * w.training.sequenceLength;
+  const steps = Math.max(1, Math.ceil(w.training.tokens / tokensPerStep));
+  const seconds = steps * stepSeconds;
+  const hours = seconds / 3600;
+  return { days: seconds / SECONDS_PER_DAY, hours, gpuHours: hours * gpus, steps };
+}
+
+function withoutData(layout: Partial<ParallelLayout>): Partial<ParallelLayout> {
+  const { data: _data, ...rest } = layout;
+  return rest;
+}
+
+/** Sizing: fewest GPUs that fit memory, GPUs for the deadline, and the recommendation with the planning guide's 20% margin. */
+export function planSizing(w: ResolvedWorkload, flops: FlopsEstimate): SizingResult {
+  const mfu = w.mfuOverride ?? defaultMfu(w.accelerator);
+  const perGpuModelFlopsPerSecond = trainingPeakFlopsPerSecond(w) * mfu;
+  const deadlineDays = w.constraints.deadlineDays;
+  const sizing = sizeForWorkload({
+    shape: w.model.shape,
+    counts: w.model.counts,
+    training: w.training,
+    accelerator: w.accelerator,
+    ...(deadlineDays !== undefined && perGpuModelFlopsPerSecond > 0
+      ? { deadline: { totalModelFlops: flops.total, deadlineDays, perGpuModelFlopsPerSecond } }
+      : {}),
+    maxGpus: MAX_SIZED_GPUS,
+    // The data-parallel degree follows the GPU count being tried; the other fixed fields hold.
+    fit: { fixed: withoutData(w.fixedLayout), allowTensorBeyondScaleUp: w.search.allowTensorBeyondScaleUp },
+  });
+  if (deadlineDays !== undefined) {
+    sizing.reasoning.push(
+      `the deadline count assumes ${(mfu * 100).toFixed(0)}% MFU (${w.mfuOverride !== undefined ? 'efficiency.mfu' : `default for ${w.accelerator.generation}`})`,
+    );
+  }
+  return {
+    minGpusByMemory: sizing.minGpusByMemory ?? 0,
+    naiveGpusByMemory: sizing.naiveGpusWithMargin,
+    ...(sizing.gpusForDeadline !== undefined ? { gpusForDeadline: sizing.gpusForDeadline } : {}),
+    recommendedGpus: sizing.recommendedGpus,
+    nodes: sizing.nodes,
+    marginFraction: sizing.marginFraction,
+    reasoning: sizing.reasoning,
+  };
+}
+
+/** The whole plan for one workload. */
+export function planEstimate(w: ResolvedWorkload): EstimateResult {
+  const warnings = [...w.warnings];
+  const assumptions = [...w.assumptions];
+  const flops = trainingFlops(w.model.shape, w.model.counts, w.training);
+  const sizing = planSizing(w, flops);
+
+  let gpus = w.gpus;
+  if (gpus === undefined) {
+    gpus = sizing.recommendedGpus;
+    assumptions.push({ field: '/hardware/count', value: gpus, reason: `not given: the recommended count (${sizing.reasoning.at(-1) ?? 'sizing'})` });
+  }
+  const chosen = chooseLayout(w, gpus);
+  warnings.push(...chosen.warnings);
+
+  let performance = chosen.performance;
+  if (w.mfuOverride !== undefined) {
+    performance = performanceFromMfu(flops.perToken, w.training, gpus, w.accelerator, w.mfuOverride);
+    assumptions.push({ field: '/efficiency/mfu', value: w.mfuOverride, reason: "given: step time from this MFU instead of the performance model's prediction" });
+  }
+  const time = timeFor(w, gpus, performance.stepSeconds);
+  const cost = estimateCost({ gpus, days: time.days, accelerator: w.accelerator, inputs: w.cost });
+  warnings.push(...cost.warnings);
+  assumptions.push(...cost.assumptions.map((a) => ({ ...a, field: toPointer(a.field) })));
+
+  if (w.constraints.deadlineDays !== undefined && time.days > w.constraints.deadlineDays) {
+    warnings.push(
+      `the run takes ${time.days.toFixed(1)} days, past the ${w.constraints.deadlineDays}-day deadline: about ${sizing.gpusForDeadline ?? '?'} GPUs would meet it`,
+    );
+  }
+  if (w.constraints.budgetUsd !== undefined && cost.cloud.priceKnown && cost.cloud.totalUsd > w.constraints.budgetUsd) {
+    warnings.push(`the cloud cost $${Math.round(cost.cloud.totalUsd).toLocaleString('en-US')} exceeds the budget of $${Math.round(w.constraints.budgetUsd).toLocaleString('en-US')}`);
+  }
+  return { workload: w, gpus, flops, chosen, performance, time, cost, sizing, warnings, assumptions };
+}

@@ -1,0 +1,316 @@
+// Resolve a request's workload into domain values: preset or inferred shape, counts parsed from
+// SI strings, defaults filled in and listed as assumptions. Every problem is named by its JSON Pointer.
+import type { FieldProblem } from '../errors.js';
+import type { WorkloadInput } from '../schemas/workload.js';
+import { LIMITS } from '../schemas/workload.js';
+import { costInputProblems } from './cost.js';
+import { countParameters, inferShapeFromParameters, MIN_INFERABLE_PARAMETERS, shapeProblems } from './model.js';
+import type {
+  Accelerator,
+  Assumption,
+  ModelShape,
+  OptimizerKind,
+  ParallelLayout,
+  ParameterCounts,
+  Precision,
+  TrainingSetup,
+} from './types.js';
+import { parseCount } from './units.js';
+
+export interface PresetLike {
+  id: string;
+  architecture: ModelShape;
+  sequenceLength: number;
+  notes?: string;
+}
+
+export interface CatalogView {
+  accelerators: ReadonlyMap<string, Accelerator>;
+  /** alias → id, e.g. 'h100' → 'h100-sxm-80gb' */
+  aliases?: ReadonlyMap<string, string>;
+  presets: ReadonlyMap<string, PresetLike>;
+}
+
+/** An accelerator by id or alias, case-insensitive. */
+export function lookupAccelerator(catalog: CatalogView, name: string): Accelerator | undefined {
+  const key = name.trim().toLowerCase();
+  return catalog.accelerators.get(key) ?? catalog.accelerators.get(catalog.aliases?.get(key) ?? '');
+}
+
+export interface ResolvedCostInputs {
+  gpuHourUsd?: number;
+  purchaseUsdPerGpu?: number;
+  electricityUsdPerKwh?: number;
+  pue?: number;
+  depreciationYears?: number;
+  utilization?: number;
+  carbonKgPerKwh?: number;
+}
+
+export interface ResolvedSearchOptions {
+  objective: 'time' | 'cost';
+  topK: number;
+  timeBudgetMs: number;
+  allowTensorBeyondScaleUp: boolean;
+}
+
+export interface ResolvedWorkload {
+  model: {
+    source: 'preset' | 'parameters' | 'architecture';
+    presetId?: string;
+    shape: ModelShape;
+    counts: ParameterCounts;
+  };
+  training: TrainingSetup;
+  accelerator: Accelerator;
+  /** GPUs given by the request (hardware.count, or the product of a fully given layout); undefined → sized */
+  gpus?: number;
+  fixedLayout: Partial<ParallelLayout>;
+  mfuOverride?: number;
+  cost: ResolvedCostInputs;
+  constraints: { deadlineDays?: number; budgetUsd?: number };
+  search: ResolvedSearchOptions;
+  assumptions: Assumption[];
+  warnings: string[];
+}
+
+export interface ResolveOptions {
+  defaultSearchTimeBudgetMs: number;
+}
+
+const DEFAULT_SEQUENCE_LENGTH = 4096;
+/** Llama 2/3 trained with 4M-token batches (Touvron et al. 2023 Table 1); a common default for planning. */
+const DEFAULT_GLOBAL_BATCH_TOKENS = 4_194_304;
+/** Hoffmann et al. 2022 (Chinchilla): compute-optimal D ≈ 20·N. */
+const CHINCHILLA_TOKENS_PER_PARAMETER = 20;
+
+function parseCountField(
+  value: number | string | undefined,
+  path: string,
+  maximum: number,
+  problems: FieldProblem[],
+): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseCount(value);
+  if (parsed === undefined || !Number.isFinite(parsed)) {
+    problems.push({ path, message: `"${String(value)}" is not a count (use a number or e.g. "175B", "2T", "16M")` });
+    return undefined;
+  }
+  if (parsed <= 0) {
+    problems.push({ path, message: 'must be greater than 0' });
+    return undefined;
+  }
+  if (parsed > maximum) {
+    problems.push({ path, message: `must be at most ${maximum.toExponential(0)} (got ${parsed.toExponential(3)})` });
+    return undefined;
+  }
+  return parsed;
+}
+
+function knownIds(ids: Iterable<string>): string {
+  return [...ids].sort().join(', ');
+}
+
+/** 'model.architecture.hiddenSize' → '/model/architecture/hiddenSize' (assumptions name request fields by JSON Pointer). */
+export function toPointer(field: string): string {
+  return field.startsWith('/') ? field : `/${field.split('.').join('/')}`;
+}
+
+function resolveModel(
+  input: WorkloadInput['model'],
+  catalog: CatalogView,
+  problems: FieldProblem[],
+  assumptions: Assumption[],
+): { source: ResolvedWorkload['model']['source']; presetId?: string; shape: ModelShape; sequenceLength?: number } | undefined {
+  const given = (['preset', 'parameters', 'architecture'] as const).filter((k) => input[k] !== undefined);
+  if (given.length !== 1) {
+    problems.push({
+      path: '/model',
+      message:
+        given.length === 0
+          ? 'give exactly one of preset, parameters or architecture'
+          : `give exactly one of preset, parameters or architecture (got ${given.join(' and ')})`,
+    });
+    return undefined;
+  }
+  if (input.preset !== undefined) {
+    const preset = catalog.presets.get(input.preset);
+    if (!preset) {
+      problems.push({ path: '/model/preset', message: `unknown preset "${input.preset}"; known presets: ${knownIds(catalog.presets.keys())}` });
+      return undefined;
+    }
+    return { source: 'preset', presetId: preset.id, shape: preset.architecture, sequenceLength: preset.sequenceLength };
+  }
+  if (input.parameters !== undefined) {
+    const n = parseCountField(input.parameters, '/model/parameters', LIMITS.parameters, problems);
+    if (n === undefined) return undefined;
+    if (n < MIN_INFERABLE_PARAMETERS) {
+      problems.push({ path: '/model/parameters', message: `must be at least ${MIN_INFERABLE_PARAMETERS.toExponential(0)} parameters to infer a transformer shape` });
+      return undefined;
+    }
+    const inferred = inferShapeFromParameters(n);
+    for (const a of inferred.assumptions) assumptions.push({ ...a, field: toPointer(a.field) });
+    return { source: 'parameters', shape: inferred.shape };
+  }
+  const arch = input.architecture!;
+  const gatedMlp = arch.gatedMlp ?? true;
+  const shape: ModelShape = {
+    layers: arch.layers,
+    hiddenSize: arch.hiddenSize,
+    attentionHeads: arch.attentionHeads,
+    kvHeads: arch.kvHeads ?? arch.attentionHeads,
+    headDim: arch.headDim ?? Math.max(1, Math.floor(arch.hiddenSize / arch.attentionHeads)),
+    // LLaMA: f = 8h/3 rounded up to a multiple of 256 (Touvron et al. 2023 Sec. 2.2); GPT: f = 4h (Brown et al. 2020 Sec. 2.1).
+    ffnHiddenSize: arch.ffnHiddenSize ?? (gatedMlp ? Math.ceil((8 * arch.hiddenSize) / 3 / 256) * 256 : 4 * arch.hiddenSize),
+    vocabSize: arch.vocabSize ?? 128_256,
+    gatedMlp,
+    tiedEmbeddings: arch.tiedEmbeddings ?? false,
+    ...(arch.moe
+      ? {
+          moe: {
+            experts: arch.moe.experts,
+            activeExperts: arch.moe.activeExperts,
+            expertFfnHiddenSize: arch.moe.expertFfnHiddenSize,
+            sharedExperts: arch.moe.sharedExperts ?? 0,
+            denseLayers: arch.moe.denseLayers ?? 0,
+          },
+        }
+      : {}),
+  };
+  const defaulted: [keyof typeof arch, string | number | boolean, string][] = [
+    ['kvHeads', shape.kvHeads, 'multi-head attention (kvHeads = attentionHeads) when not given'],
+    ['headDim', shape.headDim, 'hiddenSize / attentionHeads when not given'],
+    ['ffnHiddenSize', shape.ffnHiddenSize, gatedMlp ? 'gated MLP: 8h/3 rounded up to a multiple of 256 (LLaMA)' : 'plain MLP: 4h (GPT-3)'],
+    ['vocabSize', shape.vocabSize, 'Llama 3 tokenizer size when not given'],
+    ['gatedMlp', shape.gatedMlp, 'SwiGLU MLP, as in most 2023+ models'],
+    ['tiedEmbeddings', shape.tiedEmbeddings, 'untied input embedding and LM head'],
+  ];
+  for (const [field, value, reason] of defaulted) {
+    if (arch[field] === undefined) assumptions.push({ field: `/model/architecture/${String(field)}`, value, reason });
+  }
+  for (const p of shapeProblems(shape)) problems.push({ path: `/model/architecture${p.path}`, message: p.message });
+  return { source: 'architecture', shape };
+}
+
+/** A batch given in tokens within this fraction of a power-of-two number of sequences is read as that power of two. */
+const POWER_OF_TWO_BATCH_SNAP = 0.05;
+
+/**
+ * Global batch in sequences for a batch given in tokens. Batch sizes in practice are powers of two
+ * ("16M tokens" at s=8192 is Llama 3's 2048 sequences = 2^24 tokens, Dubey et al. 2024 Sec. 3.4),
+ * while SI suffixes are decimal (16M = 16e6 = 1953.1 sequences, which no power-of-two data-parallel
+ * degree divides). So a request within 5% of a power-of-two sequence count is read as it, and said;
+ * anything else is rounded to whole sequences.
+ */
+export function sequencesForBatchTokens(tokens: number, sequenceLength: number): { sequences: number; reason?: string } {
+  const exact = tokens / sequenceLength;
+  const pow2 = 2 ** Math.round(Math.log2(Math.max(1, exact)));
+  if (Math.abs(pow2 - exact) / exact <= POWER_OF_TWO_BATCH_SNAP && pow2 !== exact) {
+    return {
+      sequences: pow2,
+      reason: `globalBatchTokens ${tokens} is ${exact.toFixed(1)} sequences of ${sequenceLength}: read as ${pow2} sequences (${pow2 * sequenceLength} tokens), the power of two within 5% — batch sizes are powers of two in practice; give globalBatchSize for an exact count`,
+    };
+  }
+  const sequences = Math.max(1, Math.round(exact));
+  return sequences === exact ? { sequences } : { sequences, reason: `globalBatchTokens ${tokens} rounded to ${sequences} whole sequences of ${sequenceLength} tokens` };
+}
+
+export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, options: ResolveOptions): ResolvedWorkload | { problems: FieldProblem[] } {
+  const problems: FieldProblem[] = [];
+  const assumptions: Assumption[] = [];
+  const warnings: string[] = [];
+
+  const model = resolveModel(input.model, catalog, problems, assumptions);
+
+  const accelerator = lookupAccelerator(catalog, input.hardware.gpu);
+  if (!accelerator) {
+    problems.push({ path: '/hardware/gpu', message: `unknown accelerator "${input.hardware.gpu}"; known ids: ${knownIds(catalog.accelerators.keys())}` });
+  }
+
+  const t = input.training ?? {};
+  const precision: Precision = t.precision ?? 'bf16';
+  if (t.precision === undefined) assumptions.push({ field: '/training/precision', value: precision, reason: 'bf16 mixed precision is the default for LLM training' });
+  if (accelerator && accelerator.peakFlopsPerSecond[precision] === undefined && !(precision === 'fp32' && accelerator.peakFlopsPerSecond.fp32)) {
+    const supported = Object.keys(accelerator.peakFlopsPerSecond).filter((k) => k !== 'tf32');
+    problems.push({ path: '/training/precision', message: `${accelerator.id} has no ${precision} tensor-core peak; supported: ${supported.join(', ')}` });
+  }
+  const optimizer: OptimizerKind = t.optimizer ?? 'adamw';
+  if (t.optimizer === undefined) assumptions.push({ field: '/training/optimizer', value: optimizer, reason: 'AdamW with fp32 master weights and moments' });
+
+  let sequenceLength = t.sequenceLength ?? model?.sequenceLength;
+  if (sequenceLength === undefined) {
+    sequenceLength = DEFAULT_SEQUENCE_LENGTH;
+    assumptions.push({ field: '/training/sequenceLength', value: sequenceLength, reason: 'default sequence length when neither the request nor a preset gives one' });
+  } else if (t.sequenceLength === undefined) {
+    assumptions.push({ field: '/training/sequenceLength', value: sequenceLength, reason: "the preset's training sequence length" });
+  }
+
+  if (t.globalBatchTokens !== undefined && t.globalBatchSize !== undefined) {
+    problems.push({ path: '/training/globalBatchSize', message: 'give globalBatchTokens or globalBatchSize, not both' });
+  }
+  let globalBatchSequences: number | undefined = t.globalBatchSize;
+  if (t.globalBatchTokens !== undefined) {
+    const tokens = parseCountField(t.globalBatchTokens, '/training/globalBatchTokens', LIMITS.globalBatchTokens, problems);
+    if (tokens !== undefined) {
+      const batch = sequencesForBatchTokens(tokens, sequenceLength);
+      globalBatchSequences = batch.sequences;
+      if (batch.reason) assumptions.push({ field: '/training/globalBatchSize', value: batch.sequences, reason: batch.reason });
+    }
+  }
+  if (globalBatchSequences === undefined) {
+    globalBatchSequences = Math.max(1, Math.round(DEFAULT_GLOBAL_BATCH_TOKENS / sequenceLength));
+    assumptions.push({ field: '/training/globalBatchSize', value: globalBatchSequences, reason: `about 4M tokens per batch (Llama 2/3) in sequences of ${sequenceLength}` });
+  }
+
+  let counts: ParameterCounts | undefined;
+  if (model && problems.every((p) => !p.path.startsWith('/model'))) counts = countParameters(model.shape);
+
+  let tokens = parseCountField(t.tokens, '/training/tokens', LIMITS.tokens, problems);
+  if (t.tokens === undefined && counts) {
+    tokens = CHINCHILLA_TOKENS_PER_PARAMETER * counts.activeParameters;
+    assumptions.push({ field: '/training/tokens', value: tokens, reason: '20 tokens per (active) parameter, compute-optimal per Hoffmann et al. 2022' });
+  }
+
+  // GPUs: hardware.count, else the product of a fully given layout, else sized later.
+  const par = input.parallelism ?? {};
+  const fixedLayout: Partial<ParallelLayout> = {};
+  for (const [k, v] of Object.entries(par)) if (v !== undefined) (fixedLayout as Record<string, unknown>)[k] = v;
+  let gpus = input.hardware.count;
+  if (gpus === undefined && par.tensor !== undefined && par.pipeline !== undefined && par.data !== undefined) {
+    gpus = par.tensor * par.pipeline * par.data * (par.context ?? 1);
+    assumptions.push({ field: '/hardware/count', value: gpus, reason: 'tensor × pipeline × data × context of the given layout' });
+  }
+  if (par.schedule === '1f1b' && par.virtualStages !== undefined && par.virtualStages > 1) {
+    problems.push({ path: '/parallelism/virtualStages', message: 'virtualStages > 1 needs schedule "interleaved"' });
+  }
+
+  for (const p of costInputProblems(input.cost ?? {})) problems.push({ ...p, path: toPointer(p.path.startsWith('/cost') || p.path.startsWith('cost') ? p.path : `/cost/${p.path.replace(/^\//, '')}`) });
+
+  const search: ResolvedSearchOptions = {
+    objective: input.search?.objective ?? 'time',
+    topK: input.search?.topK ?? 10,
+    timeBudgetMs: input.search?.timeBudgetMs ?? options.defaultSearchTimeBudgetMs,
+    allowTensorBeyondScaleUp: input.search?.allowTensorBeyondScaleUp ?? false,
+  };
+
+  if (problems.length > 0 || !model || !counts || !accelerator || tokens === undefined) {
+    return { problems: problems.length > 0 ? problems : [{ path: '/', message: 'the workload could not be resolved' }] };
+  }
+  if (tokens < globalBatchSequences * sequenceLength) {
+    warnings.push(`training.tokens (${tokens}) is less than one global batch (${globalBatchSequences * sequenceLength} tokens): the run is a single step`);
+  }
+
+  return {
+    model: { source: model.source, ...(model.presetId ? { presetId: model.presetId } : {}), shape: model.shape, counts },
+    training: { tokens, sequenceLength, globalBatchSequences, precision, optimizer },
+    accelerator,
+    ...(gpus !== undefined ? { gpus } : {}),
+    fixedLayout,
+    ...(input.efficiency?.mfu !== undefined ? { mfuOverride: input.efficiency.mfu } : {}),
+    cost: { ...(input.cost ?? {}) },
+    constraints: { ...(input.constraints ?? {}) },
+    search,
+    assumptions,
+    warnings,
+  };
+}

@@ -1,0 +1,112 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { InputProblemError, NotFoundProblemError, type FieldProblem } from '../errors.js';
+
+const PROBLEM_BASE = 'https://trainplan.dev/problems/';
+
+interface AjvLikeError {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** AJV error → { path, message } with a JSON Pointer that names the offending field itself. */
+export function fieldProblemFromAjv(error: AjvLikeError, context: string | undefined): FieldProblem {
+  let path = error.instancePath ?? '';
+  const params = error.params ?? {};
+  if (error.keyword === 'required' && typeof params.missingProperty === 'string') {
+    path = `${path}/${params.missingProperty}`;
+  } else if (error.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+    path = `${path}/${params.additionalProperty}`;
+    return { path: prefix(context, path), message: 'unknown property (not in the schema)' };
+  }
+  let message = error.message ?? 'is invalid';
+  if (error.keyword === 'enum' && Array.isArray(params.allowedValues)) {
+    message = `must be one of: ${params.allowedValues.map(String).join(', ')}`;
+  }
+  return { path: prefix(context, path), message };
+}
+
+function prefix(context: string | undefined, path: string): string {
+  // Body paths are plain pointers into the body; other parts say where they are.
+  if (!context || context === 'body') return path === '' ? '/' : path;
+  return `${context}:${path === '' ? '/' : path}`;
+}
+
+/** Several AJV errors at one path from a union (anyOf) collapse into one readable line. */
+function dedupe(problems: FieldProblem[]): FieldProblem[] {
+  const byPath = new Map<string, string[]>();
+  for (const p of problems) {
+    const list = byPath.get(p.path) ?? [];
+    if (!list.includes(p.message)) list.push(p.message);
+    byPath.set(p.path, list);
+  }
+  return [...byPath.entries()].map(([path, messages]) => ({
+    path,
+    message: messages.filter((m) => m !== 'must match a schema in anyOf').join('; ') || messages.join('; '),
+  }));
+}
+
+function send(reply: FastifyReply, request: FastifyRequest, status: number, title: string, detail: string, errors?: FieldProblem[]) {
+  const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/(^-|-$)/g, '');
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({
+      type: `${PROBLEM_BASE}${slug}`,
+      title,
+      status,
+      detail,
+      instance: request.url,
+      requestId: String(request.id),
+      ...(errors ? { errors } : {}),
+    });
+}
+
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  408: 'Request Timeout',
+  413: 'Payload Too Large',
+  414: 'URI Too Long',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  503: 'Service Unavailable',
+};
+
+/** One error handler for the whole app: every error leaves as application/problem+json; 5xx details are masked. */
+export const problemPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((error: FastifyError & { errors?: FieldProblem[] }, request, reply) => {
+      if (error instanceof InputProblemError) {
+        return send(reply, request, 400, error.title, `${error.errors.length} problem(s) with the request: ${error.message}`, error.errors);
+      }
+      if (error instanceof NotFoundProblemError) {
+        return send(reply, request, 404, 'Not Found', error.message);
+      }
+      if (error.validation) {
+        const problems = dedupe(error.validation.map((v) => fieldProblemFromAjv(v as AjvLikeError, error.validationContext)));
+        return send(reply, request, 400, 'Invalid request', `${problems.length} problem(s) with the request: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, problems);
+      }
+      const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+      if (status >= 400 && status < 500) {
+        const title = STATUS_TITLES[status] ?? 'Bad Request';
+        return send(reply, request, status, title, error.message || title);
+      }
+      if (status === 503) {
+        return send(reply, request, 503, STATUS_TITLES[503]!, error.message || 'The service is overloaded; retry later');
+      }
+      request.log.error({ err: error }, 'unhandled error');
+      return send(reply, request, 500, 'Internal Server Error', 'An unexpected error occurred; it has been logged with this request id.');
+    });
+
+    app.setNotFoundHandler((request, reply) =>
+      send(reply, request, 404, 'Not Found', `No route ${request.method} ${request.url.split('?')[0]}; see /docs for the API`),
+    );
+  },
+  { name: 'trainplan-problem' },
+);

@@ -1,0 +1,108 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { findAccelerator, HardwareEntrySchema, ModelPresetEntrySchema, type Catalog, type HardwareEntry } from '../config/catalog.js';
+import { countParameters } from '../domain/model.js';
+import type { ModelPreset } from '../config/catalog.js';
+import { NotFoundProblemError } from '../errors.js';
+import { problemResponses } from '../schemas/problem.js';
+
+// GET /v1/hardware and /v1/models: the catalog from config/, as written (human units, prices, sources)
+// plus the SI values the service computes with.
+
+const AcceleratorSiSchema = Type.Object(
+  {
+    memoryBytes: Type.Number(),
+    memoryBandwidthBytesPerSecond: Type.Number(),
+    peakFlopsPerSecond: Type.Object({
+      fp32: Type.Optional(Type.Number()),
+      tf32: Type.Optional(Type.Number()),
+      fp16: Type.Optional(Type.Number()),
+      bf16: Type.Optional(Type.Number()),
+      fp8: Type.Optional(Type.Number()),
+    }),
+    scaleUpBytesPerSecond: Type.Number({ description: 'per GPU, one direction' }),
+    scaleUpDomainSize: Type.Integer(),
+    scaleOutBytesPerSecond: Type.Number({ description: 'per GPU, one direction' }),
+    gpusPerNode: Type.Integer(),
+    tdpWatts: Type.Number(),
+    cloudGpuHourUsd: Type.Optional(Type.Number({ description: 'the default price the cost model uses' })),
+    purchaseUsdPerGpu: Type.Optional(Type.Number()),
+  },
+  { description: 'the values the service computes with (SI units)' },
+);
+
+const HardwareItemSchema = Type.Object({ ...HardwareEntrySchema.properties, si: AcceleratorSiSchema });
+const HardwareListSchema = Type.Object({ accelerators: Type.Array(HardwareItemSchema) });
+
+const ModelItemSchema = Type.Object({
+  ...ModelPresetEntrySchema.properties,
+  parameters: Type.Number({ description: 'total parameters counted from the architecture' }),
+  activeParameters: Type.Number({ description: 'parameters one token touches' }),
+});
+const ModelListSchema = Type.Object({ models: Type.Array(ModelItemSchema) });
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+
+function hardwareItem(catalog: Catalog, entry: HardwareEntry) {
+  const a = catalog.accelerators.get(entry.id)!;
+  const { peakFlopsPerSecond, memoryBytes, memoryBandwidthBytesPerSecond, scaleUpBytesPerSecond, scaleUpDomainSize, scaleOutBytesPerSecond, gpusPerNode, tdpWatts } = a;
+  return {
+    ...entry,
+    si: {
+      memoryBytes,
+      memoryBandwidthBytesPerSecond,
+      peakFlopsPerSecond: { ...peakFlopsPerSecond },
+      scaleUpBytesPerSecond,
+      scaleUpDomainSize,
+      scaleOutBytesPerSecond,
+      gpusPerNode,
+      tdpWatts,
+      ...(a.cloudGpuHourUsd !== undefined ? { cloudGpuHourUsd: a.cloudGpuHourUsd } : {}),
+      ...(a.purchaseUsdPerGpu !== undefined ? { purchaseUsdPerGpu: a.purchaseUsdPerGpu } : {}),
+    },
+  };
+}
+
+function modelItem(p: ModelPreset) {
+  const counts = countParameters(p.architecture);
+  return { ...p, parameters: counts.totalParameters, activeParameters: counts.activeParameters };
+}
+
+export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const catalog = () => app.trainplan.catalog;
+
+  app.get(
+    '/hardware',
+    { schema: { tags: ['catalog'], summary: 'The accelerator catalog', response: { 200: HardwareListSchema, ...problemResponses } } },
+    async () => ({ accelerators: catalog().hardwareEntries.map((e) => hardwareItem(catalog(), e)) }),
+  );
+
+  app.get(
+    '/hardware/:id',
+    {
+      schema: { tags: ['catalog'], summary: 'One accelerator, by id or alias', params: IdParams, response: { 200: HardwareItemSchema, ...problemResponses } },
+    },
+    async (request) => {
+      const c = catalog();
+      const a = findAccelerator(c, request.params.id);
+      const entry = a && c.hardwareEntries.find((e) => e.id === a.id);
+      if (!entry) throw new NotFoundProblemError(`no accelerator "${request.params.id}"; known ids: ${[...c.accelerators.keys()].join(', ')}`);
+      return hardwareItem(c, entry);
+    },
+  );
+
+  app.get(
+    '/models',
+    { schema: { tags: ['catalog'], summary: 'Model presets', response: { 200: ModelListSchema, ...problemResponses } } },
+    async () => ({ models: [...catalog().presets.values()].map(modelItem) }),
+  );
+
+  app.get(
+    '/models/:id',
+    { schema: { tags: ['catalog'], summary: 'One model preset', params: IdParams, response: { 200: ModelItemSchema, ...problemResponses } } },
+    async (request) => {
+      const preset = catalog().presets.get(request.params.id);
+      if (!preset) throw new NotFoundProblemError(`no model preset "${request.params.id}"; known ids: ${[...catalog().presets.keys()].join(', ')}`);
+      return modelItem(preset);
+    },
+  );
+};

@@ -1,0 +1,184 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { InputProblemError } from '../errors.js';
+import { trainingFlops } from '../domain/flops.js';
+import { inThreadRunner, type PlanTaskKind, type PlanTaskResult } from '../domain/plan-tasks.js';
+import { timeFor } from '../domain/planner.js';
+import { resolveWorkload, type ResolvedWorkload } from '../domain/workload.js';
+import { problemResponses } from '../schemas/problem.js';
+import {
+  CostResponseSchema,
+  EstimateSchema,
+  FlopsResponseSchema,
+  MemoryResponseSchema,
+  ParallelismResponseSchema,
+  SizingResponseSchema,
+} from '../schemas/plan.js';
+import { WorkloadSchema, type WorkloadInput } from '../schemas/workload.js';
+import {
+  presentCost,
+  presentEstimate,
+  presentFlops,
+  presentHardware,
+  presentLayout,
+  presentMemory,
+  presentModel,
+  presentPerformance,
+  presentSizing,
+  presentTime,
+} from './present.js';
+
+function resolve(app: FastifyInstance, body: WorkloadInput): ResolvedWorkload {
+  const resolved = resolveWorkload(body, app.trainplan.catalog, { defaultSearchTimeBudgetMs: app.trainplan.searchTimeBudgetMs });
+  if ('problems' in resolved) throw new InputProblemError(resolved.problems);
+  return resolved;
+}
+
+/** Runs a planning task off the event loop (worker pool) or in-thread, and turns input problems into a 400. */
+async function run<K extends PlanTaskKind>(app: FastifyInstance, kind: K, workload: ResolvedWorkload) {
+  const runner = app.trainplan.planRunner ?? inThreadRunner;
+  const result = await runner({ kind, workload });
+  if (!result.ok) throw new InputProblemError(result.problems);
+  return result as Extract<PlanTaskResult, { kind: K }>;
+}
+
+const body = WorkloadSchema;
+
+export const planRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/estimate',
+    {
+      schema: {
+        tags: ['plan'],
+        summary: 'The whole plan for one workload',
+        description:
+          'Model, FLOPs, per-GPU memory term by term, the fastest layout that fits (searched for what the request leaves out), ' +
+          'step time and MFU, days and GPU-hours, cloud and on-premises cost, energy and CO2, and GPU sizing.',
+        body,
+        response: { 200: EstimateSchema, ...problemResponses },
+      },
+    },
+    async (request) => presentEstimate((await run(app, 'estimate', resolve(app, request.body))).value),
+  );
+
+  app.post(
+    '/memory',
+    {
+      schema: {
+        tags: ['plan'],
+        summary: 'Per-GPU memory of the most loaded GPU, term by term',
+        body,
+        response: { 200: MemoryResponseSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const w = resolve(app, request.body);
+      const { value } = await run(app, 'memory', w);
+      return {
+        ...presentMemory(value.chosen.memory),
+        parallelism: presentLayout(value.chosen.layout, w),
+        warnings: value.warnings,
+        assumptions: value.assumptions,
+      };
+    },
+  );
+
+  app.post(
+    '/flops',
+    {
+      schema: {
+        tags: ['plan'],
+        summary: 'Training compute, every convention side by side',
+        body,
+        response: { 200: FlopsResponseSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const w = resolve(app, request.body);
+      const flops = trainingFlops(w.model.shape, w.model.counts, w.training);
+      return {
+        ...presentFlops(flops, w.fixedLayout.recompute ?? 'none'),
+        model: presentModel(w),
+        warnings: w.warnings,
+        assumptions: w.assumptions,
+      };
+    },
+  );
+
+  app.post(
+    '/gpu-sizing',
+    {
+      schema: {
+        tags: ['plan'],
+        summary: 'How many GPUs: by memory, by deadline, recommended',
+        body,
+        response: { 200: SizingResponseSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { value } = await run(app, 'sizing', resolve(app, request.body));
+      return { ...presentSizing(value.sizing), warnings: value.warnings, assumptions: value.assumptions };
+    },
+  );
+
+  app.post(
+    '/parallelism',
+    {
+      schema: {
+        tags: ['plan'],
+        summary: 'Ranked parallel layouts that fit, best first',
+        description: 'Honours every parallelism field the request fixes and searches the rest; rank by step time or cost per token (search.objective).',
+        body,
+        response: { 200: ParallelismResponseSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const w = resolve(app, request.body);
+      const { value } = await run(app, 'parallelism', w);
+      const { search, gpus } = value;
+      return {
+        candidates: search.candidates.map((c, i) => ({
+          rank: i + 1,
+          parallelism: presentLayout(c.parallelism, w),
+          memory: presentMemory(c.memory),
+          performance: presentPerformance(c.performance),
+          days: timeFor(w, gpus, c.performance.stepSeconds).days,
+          ...(c.costPerMillionTokensUsd !== undefined ? { costPerMillionTokensUsd: c.costPerMillionTokensUsd } : {}),
+        })),
+        searched: search.searched,
+        evaluated: search.evaluated,
+        complete: search.complete,
+        elapsedMs: search.elapsedMs,
+        objective: w.search.objective,
+        gpus,
+        ...(search.runnerUpReason ? { runnerUpReason: search.runnerUpReason } : {}),
+        ...(search.infeasibleReason ? { infeasibleReason: search.infeasibleReason } : {}),
+        pruned: { ...search.pruned },
+        warnings: value.warnings,
+        assumptions: value.assumptions,
+      };
+    },
+  );
+
+  app.post(
+    '/cost',
+    {
+      schema: {
+        tags: ['plan'],
+        summary: 'Cloud and on-premises cost, energy and carbon',
+        body,
+        response: { 200: CostResponseSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { value: r } = await run(app, 'estimate', resolve(app, request.body));
+      return {
+        ...presentCost(r.cost),
+        time: presentTime(r.time),
+        hardware: presentHardware(r.workload, r.gpus),
+        warnings: r.warnings,
+        assumptions: r.assumptions,
+      };
+    },
+  );
+};

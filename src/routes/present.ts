@@ -1,0 +1,169 @@
+// Shapes domain results into the response schemas of src/schemas/plan.ts.
+import type { CostEstimate } from '../domain/cost.js';
+import type { FlopsEstimate } from '../domain/flops.js';
+import type { EstimateResult, SizingResult, TimeResult } from '../domain/planner.js';
+import type { SearchResult } from '../domain/parallelism.js';
+import type { MemoryEstimate, ParallelLayout, PerformanceEstimate } from '../domain/types.js';
+import type { ResolvedWorkload } from '../domain/workload.js';
+import { trainingPeakFlopsPerSecond } from '../domain/planner.js';
+
+export function presentModel(w: ResolvedWorkload) {
+  const { shape, counts } = w.model;
+  return {
+    parameters: counts.totalParameters,
+    activeParameters: counts.activeParameters,
+    embeddingParameters: counts.embeddingParameters,
+    lmHeadParameters: counts.lmHeadParameters,
+    source: w.model.source,
+    ...(w.model.presetId ? { presetId: w.model.presetId } : {}),
+    architecture: {
+      layers: shape.layers,
+      hiddenSize: shape.hiddenSize,
+      attentionHeads: shape.attentionHeads,
+      kvHeads: shape.kvHeads,
+      headDim: shape.headDim,
+      ffnHiddenSize: shape.ffnHiddenSize,
+      vocabSize: shape.vocabSize,
+      gatedMlp: shape.gatedMlp,
+      tiedEmbeddings: shape.tiedEmbeddings,
+      ...(shape.moe ? { moe: { ...shape.moe } } : {}),
+    },
+  };
+}
+
+export function presentTraining(w: ResolvedWorkload, steps: number) {
+  const t = w.training;
+  return {
+    tokens: t.tokens,
+    sequenceLength: t.sequenceLength,
+    globalBatchSize: t.globalBatchSequences,
+    globalBatchTokens: t.globalBatchSequences * t.sequenceLength,
+    steps,
+    precision: t.precision,
+    optimizer: t.optimizer,
+  };
+}
+
+export function presentHardware(w: ResolvedWorkload, gpus: number) {
+  const a = w.accelerator;
+  return {
+    gpu: a.id,
+    name: a.name,
+    count: gpus,
+    nodes: Math.ceil(gpus / a.gpusPerNode),
+    gpuMemoryBytes: a.memoryBytes,
+    peakFlopsPerSecond: trainingPeakFlopsPerSecond(w),
+  };
+}
+
+export function presentFlops(f: FlopsEstimate, recompute: ParallelLayout['recompute']) {
+  return {
+    perToken: f.perToken,
+    total: f.total,
+    convention: f.convention,
+    sixNDTotal: f.sixNDTotal,
+    attentionPerToken: f.attentionFlopsPerToken,
+    conventions: {
+      sixND: f.conventions.sixND,
+      sixNDPlusAttention: f.conventions.sixNDPlusAttention,
+      sixNDPlusCausalAttention: f.conventions.sixNDPlusCausalAttention,
+      megatronEq3: f.conventions.megatronEq3,
+    },
+    hardwareTotal: f.hardwareTotalByRecompute[recompute],
+    hardwareTotalByRecompute: { ...f.hardwareTotalByRecompute },
+  };
+}
+
+export function presentMemory(m: MemoryEstimate) {
+  return {
+    perGpu: { ...m.perGpu },
+    gpuMemoryBytes: m.gpuMemoryBytes,
+    fits: m.fits,
+    headroomBytes: m.gpuMemoryBytes - m.perGpu.totalBytes,
+    mostLoadedStage: m.mostLoadedStage,
+    inFlightMicroBatches: m.inFlightMicroBatches,
+    activationBytesPerLayerPerMicroBatch: m.activationBytesPerLayerPerMicroBatch,
+  };
+}
+
+export function presentLayout(l: ParallelLayout, w: ResolvedWorkload) {
+  const gpus = l.tensor * l.pipeline * l.data * l.context;
+  return {
+    ...l,
+    gpus,
+    microBatchesPerStep: Math.max(1, Math.round(w.training.globalBatchSequences / (l.data * l.microBatchSize))),
+  };
+}
+
+export function presentPerformance(p: PerformanceEstimate) {
+  return { ...p, breakdownSeconds: { ...p.breakdownSeconds } };
+}
+
+export function presentCost(c: CostEstimate) {
+  return {
+    cloud: {
+      totalUsd: c.cloud.totalUsd,
+      gpuHourUsd: c.cloud.gpuHourUsd,
+      gpuHours: c.cloud.gpuHours,
+      priceKnown: c.cloud.priceKnown,
+      priceSource: c.cloud.priceSource,
+    },
+    onPrem: {
+      totalUsd: c.onPrem.totalUsd,
+      capitalUsd: c.onPrem.capitalUsd,
+      depreciationUsd: c.onPrem.depreciationUsd,
+      energyUsd: c.onPrem.energyUsd,
+      purchaseUsdPerGpu: c.onPrem.purchaseUsdPerGpu,
+      depreciationYears: c.onPrem.depreciationYears,
+      priceKnown: c.onPrem.priceKnown,
+    },
+    energy: {
+      kwh: c.energy.kwh,
+      itKwh: c.energy.itKwh,
+      facilityPowerKw: c.energy.facilityPowerKw,
+      pue: c.energy.pue,
+      co2Kg: c.energy.co2Kg,
+      carbonKgPerKwh: c.energy.carbonKgPerKwh,
+      electricityUsdPerKwh: c.energy.electricityUsdPerKwh,
+    },
+  };
+}
+
+export function presentSizing(s: SizingResult) {
+  return { ...s, reasoning: [...s.reasoning] };
+}
+
+export function presentTime(t: TimeResult) {
+  return { ...t };
+}
+
+export function presentSearch(s: SearchResult) {
+  return {
+    searched: s.searched,
+    evaluated: s.evaluated,
+    complete: s.complete,
+    elapsedMs: s.elapsedMs,
+    ...(s.runnerUpReason ? { runnerUpReason: s.runnerUpReason } : {}),
+    ...(s.infeasibleReason ? { infeasibleReason: s.infeasibleReason } : {}),
+    pruned: { ...s.pruned },
+  };
+}
+
+export function presentEstimate(r: EstimateResult) {
+  const w = r.workload;
+  return {
+    model: presentModel(w),
+    training: presentTraining(w, r.time.steps),
+    hardware: presentHardware(w, r.gpus),
+    flops: presentFlops(r.flops, r.chosen.layout.recompute),
+    memory: presentMemory(r.chosen.memory),
+    parallelism: presentLayout(r.chosen.layout, w),
+    performance: presentPerformance(r.performance),
+    time: presentTime(r.time),
+    cost: presentCost(r.cost),
+    sizing: presentSizing(r.sizing),
+    ...(r.chosen.search ? { search: presentSearch(r.chosen.search) } : {}),
+    warnings: r.warnings,
+    assumptions: r.assumptions,
+  };
+}

@@ -1,0 +1,252 @@
+import { Type, type Static } from 'typebox';
+
+// Response schemas of the plan endpoints. Stable fields of shared/design/API.md keep their names and units;
+// everything else is additive. Response schemas drop undeclared fields, so every field sent is declared here.
+
+const Num = (description?: string) => Type.Number(description ? { description } : {});
+const Int = (description?: string) => Type.Integer(description ? { description } : {});
+
+export const AssumptionSchema = Type.Object(
+  {
+    field: Type.String({ description: 'JSON Pointer of the request field that was inferred or defaulted' }),
+    value: Type.Union([Type.String(), Type.Number(), Type.Boolean()]),
+    reason: Type.String(),
+  },
+  { $id: 'Assumption' },
+);
+
+export const ArchitectureOutSchema = Type.Object({
+  layers: Int(),
+  hiddenSize: Int(),
+  attentionHeads: Int(),
+  kvHeads: Int(),
+  headDim: Int(),
+  ffnHiddenSize: Int(),
+  vocabSize: Int(),
+  gatedMlp: Type.Boolean(),
+  tiedEmbeddings: Type.Boolean(),
+  moe: Type.Optional(
+    Type.Object({
+      experts: Int(),
+      activeExperts: Int(),
+      expertFfnHiddenSize: Int(),
+      sharedExperts: Int(),
+      denseLayers: Int(),
+    }),
+  ),
+});
+
+export const ModelOutSchema = Type.Object({
+  parameters: Num('all parameters (stable)'),
+  activeParameters: Num('parameters one token touches; = parameters for dense models (stable)'),
+  embeddingParameters: Num('input embedding V·h'),
+  lmHeadParameters: Num('LM head V·h; 0 when tied'),
+  source: Type.Enum(['preset', 'parameters', 'architecture']),
+  presetId: Type.Optional(Type.String()),
+  architecture: ArchitectureOutSchema,
+});
+
+export const TrainingOutSchema = Type.Object({
+  tokens: Num(),
+  sequenceLength: Int(),
+  globalBatchSize: Int('sequences per step'),
+  globalBatchTokens: Num(),
+  steps: Int(),
+  precision: Type.String(),
+  optimizer: Type.String(),
+});
+
+export const HardwareOutSchema = Type.Object({
+  gpu: Type.String(),
+  name: Type.String(),
+  count: Int(),
+  nodes: Int(),
+  gpuMemoryBytes: Num(),
+  peakFlopsPerSecond: Num('dense peak for the training precision'),
+});
+
+export const FlopsSchema = Type.Object({
+  perToken: Num('model FLOPs per token: the convention flops.total and MFU use (stable)'),
+  total: Num('model FLOPs of the whole run, no recomputation (stable)'),
+  convention: Type.String({ description: 'what perToken and total count' }),
+  sixNDTotal: Num('6·N_active·D, the classic estimate'),
+  attentionPerToken: Num('attention-score FLOPs per token (non-causal), included in perToken'),
+  conventions: Type.Object({
+    sixND: Num('6·N·D with N all active parameters'),
+    sixNDPlusAttention: Num('6·N·D + non-causal attention scores (what MFU uses)'),
+    sixNDPlusCausalAttention: Num('6·N·D + attention scores halved for the causal mask'),
+    megatronEq3: Num('Narayanan et al. 2021 Eq. 3: with full recomputation'),
+  }),
+  hardwareTotal: Num('FLOPs the GPUs execute with the chosen recomputation (what HFU uses)'),
+  hardwareTotalByRecompute: Type.Object({ none: Num(), selective: Num(), full: Num() }),
+});
+
+export const MemoryPerGpuSchema = Type.Object({
+  weightsBytes: Num(),
+  gradientsBytes: Num(),
+  optimizerBytes: Num(),
+  activationsBytes: Num('transformer-layer activations of all in-flight micro-batches'),
+  logitsBytes: Num('LM-head logits (fp32) and embedding-output buffers on the edge stages'),
+  cudaContextBytes: Num('CUDA context and library workspaces'),
+  communicationBuffersBytes: Num('NCCL, gradient buckets, ZeRO-3 prefetch buffers'),
+  fragmentationBytes: Num('caching-allocator fragmentation'),
+  totalBytes: Num(),
+});
+
+export const MemorySchema = Type.Object({
+  perGpu: MemoryPerGpuSchema,
+  gpuMemoryBytes: Num(),
+  fits: Type.Boolean(),
+  headroomBytes: Num('gpuMemoryBytes − totalBytes (negative when it does not fit)'),
+  mostLoadedStage: Int('pipeline stage of the most loaded GPU (0-based)'),
+  inFlightMicroBatches: Num('micro-batches of activations that stage holds at peak'),
+  activationBytesPerLayerPerMicroBatch: Num(),
+});
+
+export const ParallelismOutSchema = Type.Object({
+  tensor: Int(),
+  pipeline: Int(),
+  data: Int(),
+  context: Int(),
+  expert: Int(),
+  microBatchSize: Int(),
+  zeroStage: Int(),
+  recompute: Type.Enum(['none', 'selective', 'full']),
+  sequenceParallel: Type.Boolean(),
+  schedule: Type.Enum(['1f1b', 'interleaved']),
+  virtualStages: Int(),
+  gpus: Int(),
+  microBatchesPerStep: Int('gradient-accumulation micro-batches per pipeline per step'),
+});
+
+export const BreakdownSchema = Type.Object(
+  {
+    compute: Num(),
+    recompute: Num(),
+    tensorComm: Num(),
+    pipelineBubble: Num(),
+    pipelineComm: Num(),
+    dataComm: Num('exposed (not overlapped) data-parallel communication'),
+    contextComm: Num(),
+    expertComm: Num(),
+    optimizer: Num(),
+  },
+  { description: 'seconds per step by cause' },
+);
+
+export const PerformanceSchema = Type.Object({
+  stepSeconds: Num(),
+  tokensPerSecond: Num(),
+  tflopsPerGpu: Num('model FLOP/s per GPU in 1e12'),
+  mfu: Num('model FLOPs utilisation 0..1'),
+  hfu: Num('hardware FLOPs utilisation 0..1 (counts recomputation)'),
+  breakdownSeconds: BreakdownSchema,
+  source: Type.Enum(['model', 'override'], { description: 'predicted by the performance model, or from efficiency.mfu' }),
+});
+
+export const TimeSchema = Type.Object({
+  days: Num(),
+  hours: Num(),
+  gpuHours: Num(),
+  steps: Int(),
+});
+
+export const CostSchema = Type.Object({
+  cloud: Type.Object({
+    totalUsd: Num(),
+    gpuHourUsd: Num(),
+    gpuHours: Num(),
+    priceKnown: Type.Boolean({ description: 'false when neither the catalog nor the request has a price (totalUsd is 0)' }),
+    priceSource: Type.String(),
+  }),
+  onPrem: Type.Object({
+    totalUsd: Num('depreciation for the days used + energy'),
+    capitalUsd: Num('purchase price of the GPUs'),
+    depreciationUsd: Num(),
+    energyUsd: Num(),
+    purchaseUsdPerGpu: Num(),
+    depreciationYears: Num(),
+    priceKnown: Type.Boolean(),
+  }),
+  energy: Type.Object({
+    kwh: Num('facility energy (IT × PUE)'),
+    itKwh: Num(),
+    facilityPowerKw: Num(),
+    pue: Num(),
+    co2Kg: Num(),
+    carbonKgPerKwh: Num(),
+    electricityUsdPerKwh: Num(),
+  }),
+});
+
+export const SizingSchema = Type.Object({
+  minGpusByMemory: Int('fewest GPUs on which some valid layout fits memory'),
+  naiveGpusByMemory: Int("the planning guide's method: model-state bytes / GPU memory, +20%"),
+  gpusForDeadline: Type.Optional(Int()),
+  recommendedGpus: Int(),
+  nodes: Int(),
+  marginFraction: Num(),
+  reasoning: Type.Array(Type.String()),
+});
+
+export const SearchSummarySchema = Type.Object({
+  searched: Int('layouts considered, pruned ones included'),
+  evaluated: Int('layouts run through the time model'),
+  complete: Type.Boolean({ description: 'false when the time budget ran out first' }),
+  elapsedMs: Num(),
+  runnerUpReason: Type.Optional(Type.String()),
+  infeasibleReason: Type.Optional(Type.String()),
+  pruned: Type.Object({ divisibility: Int(), memory: Int(), dominated: Int() }),
+});
+
+export const EstimateSchema = Type.Object(
+  {
+    model: ModelOutSchema,
+    training: TrainingOutSchema,
+    hardware: HardwareOutSchema,
+    flops: FlopsSchema,
+    memory: MemorySchema,
+    parallelism: ParallelismOutSchema,
+    performance: PerformanceSchema,
+    time: TimeSchema,
+    cost: CostSchema,
+    sizing: SizingSchema,
+    search: Type.Optional(SearchSummarySchema),
+    warnings: Type.Array(Type.String()),
+    assumptions: Type.Array(AssumptionSchema),
+  },
+  { $id: 'Estimate' },
+);
+
+const WithNotes = { warnings: Type.Array(Type.String()), assumptions: Type.Array(AssumptionSchema) };
+
+export const MemoryResponseSchema = Type.Object({ ...MemorySchema.properties, parallelism: ParallelismOutSchema, ...WithNotes });
+export const FlopsResponseSchema = Type.Object({ ...FlopsSchema.properties, model: ModelOutSchema, ...WithNotes });
+export const CostResponseSchema = Type.Object({ ...CostSchema.properties, time: TimeSchema, hardware: HardwareOutSchema, ...WithNotes });
+export const SizingResponseSchema = Type.Object({ ...SizingSchema.properties, ...WithNotes });
+
+export const CandidateSchema = Type.Object({
+  rank: Int(),
+  parallelism: ParallelismOutSchema,
+  memory: MemorySchema,
+  performance: PerformanceSchema,
+  days: Num(),
+  costPerMillionTokensUsd: Type.Optional(Num()),
+});
+
+export const ParallelismResponseSchema = Type.Object({
+  candidates: Type.Array(CandidateSchema),
+  searched: Int(),
+  evaluated: Int(),
+  complete: Type.Boolean(),
+  elapsedMs: Num(),
+  objective: Type.Enum(['time', 'cost']),
+  gpus: Int(),
+  runnerUpReason: Type.Optional(Type.String()),
+  infeasibleReason: Type.Optional(Type.String()),
+  pruned: Type.Object({ divisibility: Int(), memory: Int(), dominated: Int() }),
+  ...WithNotes,
+});
+
+export type Estimate = Static<typeof EstimateSchema>;
+export type ParallelismResponse = Static<typeof ParallelismResponseSchema>;

@@ -1,0 +1,163 @@
+import { Type, type Static } from 'typebox';
+
+// The workload: request body of every POST in the v1 contract (shared/design/API.md).
+// Bounds keep every valid request finite and fast; they are generous for 2026-scale training.
+
+/** SI-suffixed count: "175B", "2T", "300e9", "16M" (K=1e3, M=1e6, B|G=1e9, T=1e12, P=1e15). */
+export const COUNT_STRING_PATTERN = '^\\s*[0-9]+(\\.[0-9]+)?([eE][+]?[0-9]{1,2})?\\s*([kKmMbBgGtTpP])?\\s*$';
+
+export function Count(description: string, maximum: number) {
+  return Type.Union(
+    [
+      Type.Number({ exclusiveMinimum: 0, maximum }),
+      Type.String({ pattern: COUNT_STRING_PATTERN, maxLength: 32, description: 'SI-suffixed count, e.g. "175B", "15.6T", "16M", "300e9"' }),
+    ],
+    { description: `${description} (a number, or a string with an SI suffix K/M/B/G/T/P; at most ${maximum.toExponential(0)})` },
+  );
+}
+
+export const LIMITS = {
+  parameters: 1e14,
+  tokens: 1e16,
+  gpus: 1_048_576,
+  sequenceLength: 4_194_304,
+  globalBatchTokens: 1e10,
+  globalBatchSize: 16_777_216,
+  layers: 2048,
+  hiddenSize: 262_144,
+  heads: 4096,
+  vocab: 10_000_000,
+  experts: 16_384,
+  parallelDegree: 1_048_576,
+  microBatchSize: 65_536,
+  virtualStages: 128,
+} as const;
+
+const Int = (minimum: number, maximum: number, description: string) => Type.Integer({ minimum, maximum, description });
+
+export const MoeSchema = Type.Object(
+  {
+    experts: Int(1, LIMITS.experts, 'routed experts per MoE layer'),
+    activeExperts: Int(1, LIMITS.experts, 'routed experts per token (top-k)'),
+    expertFfnHiddenSize: Int(1, LIMITS.hiddenSize * 8, 'FFN hidden size of one expert'),
+    sharedExperts: Type.Optional(Int(0, 64, 'experts every token visits (default 0)')),
+    denseLayers: Type.Optional(Int(0, LIMITS.layers, 'leading layers with a dense MLP (default 0)')),
+  },
+  { additionalProperties: false },
+);
+
+export const ArchitectureSchema = Type.Object(
+  {
+    layers: Int(1, LIMITS.layers, 'transformer layers L'),
+    hiddenSize: Int(1, LIMITS.hiddenSize, 'hidden size h'),
+    attentionHeads: Int(1, LIMITS.heads, 'attention heads a'),
+    kvHeads: Type.Optional(Int(1, LIMITS.heads, 'key/value heads (GQA); default = attentionHeads')),
+    headDim: Type.Optional(Int(1, 4096, 'per-head dimension; default hiddenSize / attentionHeads')),
+    ffnHiddenSize: Type.Optional(Int(1, LIMITS.hiddenSize * 8, 'MLP hidden size; default 4h (plain) or 8h/3 rounded (gated)')),
+    vocabSize: Type.Optional(Int(1, LIMITS.vocab, 'vocabulary size V; default 128256')),
+    gatedMlp: Type.Optional(Type.Boolean({ description: 'SwiGLU-style gated MLP (3 matrices); default true' })),
+    tiedEmbeddings: Type.Optional(Type.Boolean({ description: 'input embedding shared with the LM head; default false' })),
+    moe: Type.Optional(MoeSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const ModelInputSchema = Type.Object(
+  {
+    preset: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'an id from GET /v1/models' })),
+    parameters: Type.Optional(Count('dense model size; the shape is inferred and listed in assumptions', LIMITS.parameters)),
+    architecture: Type.Optional(ArchitectureSchema),
+  },
+  { additionalProperties: false, description: 'exactly one of preset | parameters | architecture' },
+);
+
+export const TrainingInputSchema = Type.Object(
+  {
+    tokens: Type.Optional(Count('training tokens D; default 20 tokens per parameter (Chinchilla)', LIMITS.tokens)),
+    sequenceLength: Type.Optional(Int(1, LIMITS.sequenceLength, "sequence length s; default the preset's, else 4096")),
+    globalBatchTokens: Type.Optional(Count('global batch in tokens (rounded to whole sequences)', LIMITS.globalBatchTokens)),
+    globalBatchSize: Type.Optional(Int(1, LIMITS.globalBatchSize, 'global batch in sequences (alternative to globalBatchTokens)')),
+    precision: Type.Optional(Type.Enum(['fp32', 'fp16', 'bf16', 'fp8'], { description: 'default bf16' })),
+    optimizer: Type.Optional(Type.Enum(['adamw', 'sgd'], { description: 'default adamw' })),
+  },
+  { additionalProperties: false },
+);
+
+export const HardwareInputSchema = Type.Object(
+  {
+    gpu: Type.String({ minLength: 1, maxLength: 100, description: 'an id from GET /v1/hardware' }),
+    count: Type.Optional(Int(1, LIMITS.gpus, 'GPUs; when left out the service sizes it')),
+  },
+  { additionalProperties: false },
+);
+
+export const ParallelismInputSchema = Type.Object(
+  {
+    tensor: Type.Optional(Int(1, 1024, 'tensor-parallel degree t')),
+    pipeline: Type.Optional(Int(1, LIMITS.layers, 'pipeline-parallel degree p')),
+    data: Type.Optional(Int(1, LIMITS.parallelDegree, 'data-parallel degree d')),
+    context: Type.Optional(Int(1, 1024, 'context-parallel degree c')),
+    expert: Type.Optional(Int(1, LIMITS.experts, 'expert-parallel degree e')),
+    microBatchSize: Type.Optional(Int(1, LIMITS.microBatchSize, 'micro-batch size b in sequences')),
+    zeroStage: Type.Optional(Type.Enum([0, 1, 2, 3], { description: 'ZeRO / FSDP sharding stage over data parallel' })),
+    recompute: Type.Optional(Type.Enum(['none', 'selective', 'full'])),
+    sequenceParallel: Type.Optional(Type.Boolean()),
+    schedule: Type.Optional(Type.Enum(['1f1b', 'interleaved'])),
+    virtualStages: Type.Optional(Int(1, LIMITS.virtualStages, 'virtual pipeline stages per GPU (interleaved schedule)')),
+  },
+  { additionalProperties: false, description: 'every field optional; what is left out is searched' },
+);
+
+export const EfficiencyInputSchema = Type.Object(
+  {
+    mfu: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: "model FLOPs utilisation 0..1; overrides the performance model's prediction" })),
+  },
+  { additionalProperties: false },
+);
+
+export const CostInputSchema = Type.Object(
+  {
+    gpuHourUsd: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000, description: 'cloud price per GPU-hour; default the catalog' })),
+    purchaseUsdPerGpu: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000_000, description: 'purchase price per GPU incl. its share of the server; default the catalog' })),
+    electricityUsdPerKwh: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    pue: Type.Optional(Type.Number({ minimum: 1, maximum: 5, description: 'power usage effectiveness' })),
+    depreciationYears: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 50 })),
+    utilization: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'average power draw as a fraction of TDP' })),
+    carbonKgPerKwh: Type.Optional(Type.Number({ minimum: 0, maximum: 5, description: 'grid carbon intensity' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ConstraintsInputSchema = Type.Object(
+  {
+    deadlineDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 36_500 })),
+    budgetUsd: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e13 })),
+  },
+  { additionalProperties: false },
+);
+
+export const SearchInputSchema = Type.Object(
+  {
+    objective: Type.Optional(Type.Enum(['time', 'cost'], { description: 'rank layouts by step time (default) or cloud cost per token' })),
+    topK: Type.Optional(Int(1, 100, 'candidates returned (default 10)')),
+    timeBudgetMs: Type.Optional(Int(1, 60_000, 'search time budget; the best so far is returned with complete:false')),
+    allowTensorBeyondScaleUp: Type.Optional(Type.Boolean({ description: 'allow tensor parallelism across the scale-out network (default false)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const WorkloadSchema = Type.Object(
+  {
+    model: ModelInputSchema,
+    training: Type.Optional(TrainingInputSchema),
+    hardware: HardwareInputSchema,
+    parallelism: Type.Optional(ParallelismInputSchema),
+    efficiency: Type.Optional(EfficiencyInputSchema),
+    cost: Type.Optional(CostInputSchema),
+    constraints: Type.Optional(ConstraintsInputSchema),
+    search: Type.Optional(SearchInputSchema),
+  },
+  { additionalProperties: false, $id: 'Workload' },
+);
+
+export type WorkloadInput = Static<typeof WorkloadSchema>;

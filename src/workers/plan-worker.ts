@@ -1,0 +1,7 @@
+// Piscina worker: answers one planning task (estimate, memory, sizing, parallelism) off the main
+// event loop. Tasks and results travel by structured clone (plain data).
+import { runPlanTask, type PlanTask, type PlanTaskResult } from '../domain/plan-tasks.js';
+
+export default function planWorker(task: PlanTask): PlanTaskResult {
+  return runPlanTask(task);
+}

@@ -1,0 +1,273 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { buildTestApp, LLAMA_405B_REQUEST } from './helper.js';
+
+type App = Awaited<ReturnType<typeof buildTestApp>>;
+let app: App;
+
+beforeAll(async () => {
+  app = await buildTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
+
+/** Every number in a JSON value, with its path. */
+function numbersIn(value: unknown, path = ''): [string, number][] {
+  if (typeof value === 'number') return [[path, value]];
+  if (Array.isArray(value)) return value.flatMap((v, i) => numbersIn(v, `${path}/${i}`));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => numbersIn(v, `${path}/${k}`));
+  return [];
+}
+
+async function post(url: string, payload: unknown) {
+  return app.inject({ method: 'POST', url, payload: payload as object });
+}
+
+describe('POST /v1/estimate, Llama 3.1 405B on 16,384 H100 (the issue\'s done-means request)', () => {
+  let body: any;
+  beforeAll(async () => {
+    const res = await post('/v1/estimate', LLAMA_405B_REQUEST);
+    expect(res.statusCode, res.body).toBe(200);
+    body = res.json();
+  });
+
+  it('answers every stable field with a finite number', () => {
+    for (const [path, n] of numbersIn(body)) expect(Number.isFinite(n), path).toBe(true);
+    const stable = [
+      body.model.parameters, body.model.activeParameters, body.flops.perToken, body.flops.total,
+      body.memory.perGpu.weightsBytes, body.memory.perGpu.gradientsBytes, body.memory.perGpu.optimizerBytes,
+      body.memory.perGpu.activationsBytes, body.memory.perGpu.totalBytes, body.memory.gpuMemoryBytes,
+      body.performance.stepSeconds, body.performance.tokensPerSecond, body.performance.tflopsPerGpu, body.performance.mfu,
+      body.time.days, body.time.gpuHours, body.cost.cloud.totalUsd, body.cost.onPrem.totalUsd, body.cost.energy.kwh,
+      body.sizing.minGpusByMemory, body.sizing.recommendedGpus,
+    ];
+    for (const n of stable) expect(typeof n).toBe('number');
+    expect(typeof body.memory.fits).toBe('boolean');
+    expect(Array.isArray(body.warnings) && Array.isArray(body.assumptions)).toBe(true);
+  });
+
+  it('keeps the given layout and reports it', () => {
+    expect(body.parallelism).toMatchObject({ tensor: 8, pipeline: 16, data: 128, context: 1, gpus: 16384 });
+  });
+
+  it('has plausible figures for the published run', () => {
+    // 405B parameters (Meta model card); 6·N·D + attention ≈ 3.8e25 FLOPs (Llama 3 paper Sec. 3.4: 3.8e25).
+    expect(body.model.parameters / 405e9).toBeGreaterThan(0.99);
+    expect(body.model.parameters / 405e9).toBeLessThan(1.01);
+    expect(body.flops.total / 3.8e25).toBeGreaterThan(0.95);
+    expect(body.flops.total / 3.8e25).toBeLessThan(1.1);
+    // Llama 3 paper Table 4: 38–43% BF16 MFU at this scale.
+    expect(body.performance.mfu).toBeGreaterThan(0.25);
+    expect(body.performance.mfu).toBeLessThan(0.6);
+    expect(body.memory.fits).toBe(true);
+    expect(body.memory.perGpu.totalBytes).toBeLessThanOrEqual(body.memory.gpuMemoryBytes);
+    // Days at 16k GPUs: the paper's pre-training took months including the 8k→16k ramp; 30–150 days is plausible.
+    expect(body.time.days).toBeGreaterThan(30);
+    expect(body.time.days).toBeLessThan(150);
+  });
+});
+
+describe('input handling', () => {
+  const base = {
+    model: { preset: 'llama-2-7b' },
+    training: { tokens: '2T', sequenceLength: 4096, globalBatchSize: 1024 },
+    hardware: { gpu: 'a100-sxm-80gb', count: 64 },
+  };
+
+  it('accepts SI-suffixed counts and plain numbers alike', async () => {
+    const a = (await post('/v1/flops', base)).json();
+    const b = (await post('/v1/flops', { ...base, training: { ...base.training, tokens: 2e12 } })).json();
+    expect(a.total).toBeCloseTo(b.total, -10);
+  });
+
+  const badInputs: [string, (b: any) => void, string][] = [
+    ['negative tokens', (b) => (b.training.tokens = -5), '/training/tokens'],
+    ['zero tokens', (b) => (b.training.tokens = 0), '/training/tokens'],
+    ['NaN-like string', (b) => (b.training.tokens = 'NaN'), '/training/tokens'],
+    ['Infinity string', (b) => (b.training.tokens = 'Infinity'), '/training/tokens'],
+    ['overflowing string', (b) => (b.training.tokens = '1e400'), '/training/tokens'],
+    ['huge token count', (b) => (b.training.tokens = '900P'), '/training/tokens'],
+    ['zero as a string', (b) => (b.training.tokens = '0'), '/training/tokens'],
+    ['GPU count as a string', (b) => (b.hardware.count = '64'), '/hardware/count'],
+    ['fractional GPU count', (b) => (b.hardware.count = 1.5), '/hardware/count'],
+    ['zero GPUs', (b) => (b.hardware.count = 0), '/hardware/count'],
+    ['absurd GPU count', (b) => (b.hardware.count = 1e9), '/hardware/count'],
+    ['unknown preset', (b) => (b.model.preset = 'gpt-9'), '/model/preset'],
+    ['unknown GPU', (b) => (b.hardware.gpu = 'h100-sxm-800gb'), '/hardware/gpu'],
+    ['two model forms', (b) => (b.model.parameters = '7B'), '/model'],
+    ['no model form', (b) => (b.model = {}), '/model'],
+    ['unknown property', (b) => (b.training.epochs = 3), '/training/epochs'],
+    ['unknown top-level property', (b) => (b.extra = true), '/extra'],
+    ['wrong enum', (b) => (b.training.precision = 'fp64'), '/training/precision'],
+    ['sequence length zero', (b) => (b.training.sequenceLength = 0), '/training/sequenceLength'],
+    ['tensor not dividing heads', (b) => (b.parallelism = { tensor: 3 }), '/parallelism/tensor'],
+    ['layout product not the GPU count', (b) => (b.parallelism = { tensor: 8, pipeline: 2, data: 2, context: 1 }), '/hardware/count'],
+    ['pipeline larger than layers', (b) => (b.parallelism = { pipeline: 64, tensor: 1, data: 1 }), '/parallelism/pipeline'],
+    ['missing hardware', (b) => delete b.hardware, '/hardware'],
+    ['architecture with bad kv heads', (b) => (b.model = { architecture: { layers: 32, hiddenSize: 4096, attentionHeads: 32, kvHeads: 5 } }), '/model/architecture/kvHeads'],
+    ['mfu above 1', (b) => (b.efficiency = { mfu: 1.5 }), '/efficiency/mfu'],
+    ['negative price', (b) => (b.cost = { gpuHourUsd: -1 }), '/cost/gpuHourUsd'],
+    ['PUE below 1', (b) => (b.cost = { pue: 0.5 }), '/cost/pue'],
+  ];
+
+  it.each(badInputs)('%s → 400 problem+json naming %s', async (_name, mutate, path) => {
+    const payload = structuredClone(base) as any;
+    mutate(payload);
+    for (const url of ['/v1/estimate', '/v1/memory']) {
+      const res = await post(url, payload);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      const problem = res.json();
+      expect(problem).toMatchObject({ status: 400, title: expect.any(String), detail: expect.any(String), type: expect.any(String) });
+      expect(problem.errors.map((e: { path: string }) => e.path).some((p: string) => p.startsWith(path)), JSON.stringify(problem.errors)).toBe(true);
+    }
+  });
+
+  it('names every bad field at once', async () => {
+    const res = await post('/v1/estimate', { ...base, training: { tokens: -1, sequenceLength: -1 }, hardware: { gpu: 'a100-sxm-80gb', count: 'x' } });
+    expect(res.statusCode).toBe(400);
+    const paths = res.json().errors.map((e: { path: string }) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(['/training/tokens', '/training/sequenceLength', '/hardware/count']));
+  });
+
+  it('says which ids exist for an unknown preset', async () => {
+    const res = await post('/v1/estimate', { ...base, model: { preset: 'gpt-9' } });
+    expect(res.json().errors[0].message).toContain('llama-3.1-405b');
+  });
+
+  it('rejects malformed JSON, a wrong content type, an oversized body and prototype pollution with 4xx problem+json', async () => {
+    const cases = [
+      { payload: '{"model":', headers: { 'content-type': 'application/json' }, status: 400 },
+      { payload: 'model=x', headers: { 'content-type': 'text/plain' }, status: 415 },
+      { payload: JSON.stringify({ ...base, pad: 'x'.repeat(2 * 1024 * 1024) }), headers: { 'content-type': 'application/json' }, status: 413 },
+      { payload: '{"__proto__":{"polluted":1},"model":{"preset":"llama-2-7b"},"hardware":{"gpu":"a100-sxm-80gb"}}', headers: { 'content-type': 'application/json' }, status: 400 },
+      { payload: '{"constructor":{"prototype":{"polluted":1}},"model":{"preset":"llama-2-7b"},"hardware":{"gpu":"a100-sxm-80gb"}}', headers: { 'content-type': 'application/json' }, status: 400 },
+      { payload: '', headers: { 'content-type': 'application/json' }, status: 400 },
+    ];
+    for (const c of cases) {
+      const res = await app.inject({ method: 'POST', url: '/v1/estimate', payload: c.payload, headers: c.headers });
+      expect(res.statusCode, `${c.payload.slice(0, 40)} → ${res.body.slice(0, 200)}`).toBe(c.status);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    }
+  });
+
+  it('answers an unknown route with a 404 problem', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/nope' });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+});
+
+describe('the other plan endpoints', () => {
+  const body = {
+    model: { preset: 'llama-2-70b' },
+    training: { tokens: '2T', sequenceLength: 4096, globalBatchTokens: '4M' },
+    hardware: { gpu: 'a100-sxm-80gb', count: 512 },
+  };
+
+  it('POST /v1/memory answers the memory object with every term summing to the total', async () => {
+    const res = await post('/v1/memory', body);
+    expect(res.statusCode, res.body).toBe(200);
+    const m = res.json();
+    const terms = ['weightsBytes', 'gradientsBytes', 'optimizerBytes', 'activationsBytes', 'logitsBytes', 'cudaContextBytes', 'communicationBuffersBytes', 'fragmentationBytes'];
+    const sum = terms.reduce((s, k) => s + m.perGpu[k], 0);
+    expect(sum).toBeCloseTo(m.perGpu.totalBytes, -3);
+    expect(m.fits).toBe(true);
+    expect(m.parallelism.gpus).toBe(512);
+  });
+
+  it('POST /v1/flops gives every convention and says which one total is', async () => {
+    const f = (await post('/v1/flops', body)).json();
+    expect(f.total).toBeCloseTo(f.perToken * 2e12, -12);
+    // total counts the LM-head matmul but not the embedding lookup: between 6ND-without-embedding and 6ND + attention
+    expect(f.total).toBeLessThan(f.conventions.sixNDPlusAttention);
+    expect(f.conventions.sixNDPlusCausalAttention).toBeLessThan(f.conventions.sixNDPlusAttention);
+    expect(f.convention.length).toBeGreaterThan(20);
+    // Llama 2 70B: 6·N·D = 6·69e9·2e12 ≈ 8.3e23
+    expect(f.sixNDTotal / 8.28e23).toBeGreaterThan(0.98);
+    expect(f.sixNDTotal / 8.28e23).toBeLessThan(1.02);
+  });
+
+  it('POST /v1/gpu-sizing: memory minimum ≤ recommended, recommended whole nodes', async () => {
+    const s = (await post('/v1/gpu-sizing', { ...body, constraints: { deadlineDays: 60 } })).json();
+    expect(s.minGpusByMemory).toBeGreaterThan(0);
+    expect(s.recommendedGpus).toBeGreaterThanOrEqual(s.minGpusByMemory);
+    expect(s.recommendedGpus).toBeGreaterThanOrEqual(s.gpusForDeadline);
+    expect(s.recommendedGpus % 8).toBe(0);
+  });
+
+  it('POST /v1/parallelism ranks candidates that fit, best first, honouring fixed fields', async () => {
+    const res = await post('/v1/parallelism', { ...body, parallelism: { tensor: 8 }, search: { topK: 5 } });
+    expect(res.statusCode, res.body).toBe(200);
+    const r = res.json();
+    expect(r.candidates.length).toBeGreaterThan(0);
+    expect(r.candidates.length).toBeLessThanOrEqual(5);
+    for (const c of r.candidates) {
+      expect(c.parallelism.tensor).toBe(8);
+      expect(c.memory.fits).toBe(true);
+      expect(c.parallelism.gpus).toBe(512);
+    }
+    const steps = r.candidates.map((c: any) => c.performance.stepSeconds);
+    expect([...steps].sort((a, b) => a - b)).toEqual(steps);
+    expect(r.searched).toBeGreaterThanOrEqual(r.candidates.length);
+  });
+
+  it('POST /v1/cost: cloud cost is GPU-hours × price', async () => {
+    const c = (await post('/v1/cost', { ...body, cost: { gpuHourUsd: 2 } })).json();
+    expect(c.cloud.totalUsd).toBeCloseTo(c.time.gpuHours * 2, 0);
+    expect(c.energy.kwh).toBeGreaterThan(0);
+  });
+
+  it('sizes the GPU count when none is given and says so', async () => {
+    const res = await post('/v1/estimate', { ...body, hardware: { gpu: 'h100-sxm-80gb' } });
+    expect(res.statusCode, res.body).toBe(200);
+    const e = res.json();
+    expect(e.hardware.count).toBe(e.sizing.recommendedGpus);
+    expect(e.assumptions.some((a: any) => a.field === '/hardware/count')).toBe(true);
+  });
+
+  it('efficiency.mfu overrides the performance model', async () => {
+    const e = (await post('/v1/estimate', { ...body, efficiency: { mfu: 0.5 } })).json();
+    expect(e.performance.mfu).toBeCloseTo(0.5, 6);
+    expect(e.performance.source).toBe('override');
+  });
+});
+
+describe('catalog, health and documentation', () => {
+  it('lists at least 20 accelerators and the model presets', async () => {
+    const hw = (await app.inject({ method: 'GET', url: '/v1/hardware' })).json();
+    expect(hw.accelerators.length).toBeGreaterThanOrEqual(20);
+    const one = (await app.inject({ method: 'GET', url: '/v1/hardware/h100-sxm-80gb' })).json();
+    expect(one.id).toBe('h100-sxm-80gb');
+    const models = (await app.inject({ method: 'GET', url: '/v1/models' })).json();
+    expect(models.models.map((m: any) => m.id)).toEqual(expect.arrayContaining(['gpt-3-175b', 'llama-3.1-405b', 'deepseek-v3', 'mixtral-8x7b']));
+    const missing = await app.inject({ method: 'GET', url: '/v1/hardware/nope' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it('is live and ready', async () => {
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+  });
+
+  it('serves a valid OpenAPI 3.1 document and Swagger UI', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(doc.openapi).toBe('3.1.0');
+    for (const p of ['/v1/estimate', '/v1/memory', '/v1/flops', '/v1/gpu-sizing', '/v1/parallelism', '/v1/cost', '/v1/hardware', '/v1/models']) {
+      expect(doc.paths[p], p).toBeDefined();
+    }
+    await SwaggerParser.validate(structuredClone(doc));
+    const ui = await app.inject({ method: 'GET', url: '/docs/' });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.body).toContain('swagger');
+  });
+
+  it('echoes x-request-id', async () => {
+    const res = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'abc-123' } });
+    expect(res.headers['x-request-id']).toBe('abc-123');
+  });
+});
