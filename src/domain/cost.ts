@@ -294,7 +294,7 @@ export function estimateCost(req: CostRequest): CostEstimate {
   const lifeDays = DAYS_PER_YEAR * r.depreciationYears;
   // straight-line depreciation; a run longer than the depreciation life uses fully depreciated hardware
   const depreciationUsd = capitalUsd * Math.min(days, lifeDays) / lifeDays;
-  if (days > lifeDays) warnings.push(`the run (${days} days) outlasts the ${r.depreciationYears}-year depreciation period: depreciation capped at the purchase price`);
+  if (days > lifeDays) warnings.push(`the run (${days.toFixed(1)} days) outlasts the ${r.depreciationYears}-year depreciation period: depreciation capped at the purchase price`);
   const energyUsd = energy.kwh * r.electricityUsdPerKwh;
   const onPrem: OnPremCost = {
     totalUsd: purchaseKnown ? depreciationUsd + energyUsd : 0,

@@ -34,18 +34,27 @@ function prefix(context: string | undefined, path: string): string {
   return `${context}:${path === '' ? '/' : path}`;
 }
 
-/** Several AJV errors at one path from a union (anyOf) collapse into one readable line. */
-function dedupe(problems: FieldProblem[]): FieldProblem[] {
-  const byPath = new Map<string, string[]>();
-  for (const p of problems) {
-    const list = byPath.get(p.path) ?? [];
-    if (!list.includes(p.message)) list.push(p.message);
-    byPath.set(p.path, list);
+const UNION_BRANCH_NOISE = /^(must be (string|number)|must match pattern .*)$/;
+
+/**
+ * Several AJV errors at one path collapse into one readable line. A count field is a union of a
+ * number and an SI string ("175B"): AJV reports each failed branch; say what is wanted instead.
+ */
+function dedupe(errors: AjvLikeError[], context: string | undefined): FieldProblem[] {
+  const byPath = new Map<string, { messages: string[]; union: boolean }>();
+  for (const e of errors) {
+    const p = fieldProblemFromAjv(e, context);
+    const entry = byPath.get(p.path) ?? { messages: [], union: false };
+    if (e.keyword === 'anyOf') entry.union = true;
+    else if (!entry.messages.includes(p.message)) entry.messages.push(p.message);
+    byPath.set(p.path, entry);
   }
-  return [...byPath.entries()].map(([path, messages]) => ({
-    path,
-    message: messages.filter((m) => m !== 'must match a schema in anyOf').join('; ') || messages.join('; '),
-  }));
+  return [...byPath.entries()].map(([path, { messages, union }]) => {
+    if (!union) return { path, message: messages.join('; ') };
+    const meaningful = messages.filter((m) => !UNION_BRANCH_NOISE.test(m));
+    const wanted = 'a number, or a string with an SI suffix such as "175B", "15.6T", "16M"';
+    return { path, message: meaningful.length > 0 ? `${meaningful.join('; ')} (${wanted})` : `must be ${wanted}` };
+  });
 }
 
 function send(reply: FastifyReply, request: FastifyRequest, status: number, title: string, detail: string, errors?: FieldProblem[]) {
@@ -89,7 +98,7 @@ export const problemPlugin = fp(
         return send(reply, request, 404, 'Not Found', error.message);
       }
       if (error.validation) {
-        const problems = dedupe(error.validation.map((v) => fieldProblemFromAjv(v as AjvLikeError, error.validationContext)));
+        const problems = dedupe(error.validation as AjvLikeError[], error.validationContext);
         return send(reply, request, 400, 'Invalid request', `${problems.length} problem(s) with the request: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, problems);
       }
       const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
