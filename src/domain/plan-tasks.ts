@@ -7,12 +7,15 @@ import { searchLayouts, type SearchResult } from './parallelism.js';
 import { chooseLayout, fixedLayoutProblems, planEstimate, planSizing, searchRequestFor, type ChosenLayout, type EstimateResult, type SizingResult } from './planner.js';
 import type { Assumption } from './types.js';
 import type { ResolvedWorkload } from './workload.js';
+import { compareAccelerators, recommend, sweep, type CompareResult, type ProcurementTaskInput, type RecommendResult, type SweepPoint } from './procurement.js';
 
-export type PlanTaskKind = 'estimate' | 'memory' | 'sizing' | 'parallelism';
+export type PlanTaskKind = 'estimate' | 'memory' | 'sizing' | 'parallelism' | 'compare' | 'recommend' | 'sweep';
 
 export interface PlanTask {
   kind: PlanTaskKind;
   workload: ResolvedWorkload;
+  /** compare / recommend / sweep (issue 4): the per-accelerator or per-point workloads and options */
+  procurement?: ProcurementTaskInput;
 }
 
 export interface MemoryAnswer {
@@ -40,6 +43,9 @@ export type PlanTaskResult =
   | { ok: true; kind: 'memory'; value: MemoryAnswer }
   | { ok: true; kind: 'sizing'; value: SizingAnswer }
   | { ok: true; kind: 'parallelism'; value: ParallelismAnswer }
+  | { ok: true; kind: 'compare'; value: CompareResult }
+  | { ok: true; kind: 'recommend'; value: RecommendResult }
+  | { ok: true; kind: 'sweep'; value: { points: SweepPoint[]; elapsedMs: number } }
   | { ok: false; problems: FieldProblem[] };
 
 export type PlanRunner = (task: PlanTask) => Promise<PlanTaskResult>;
@@ -76,6 +82,15 @@ function answer(task: PlanTask): PlanTaskResult {
       if (search.candidates.length === 0) warnings.push(search.infeasibleReason ?? `no layout fits on ${gpus} GPUs`);
       if (!search.complete) warnings.push(`the search stopped at its ${w.search.timeBudgetMs} ms budget: these are the best found so far`);
       return { ok: true, kind: 'parallelism', value: { gpus, search, warnings, assumptions } };
+    }
+    case 'compare':
+    case 'recommend':
+    case 'sweep': {
+      const p = task.procurement;
+      if (!p || p.kind !== task.kind) return { ok: false, problems: [{ path: '/', message: `the ${task.kind} task carries no ${task.kind} input` }] };
+      if (p.kind === 'compare') return { ok: true, kind: 'compare', value: compareAccelerators(p.workloads, p.options) };
+      if (p.kind === 'recommend') return { ok: true, kind: 'recommend', value: recommend(p.workloads, p.options) };
+      return { ok: true, kind: 'sweep', value: sweep(p.points, p.searchBudgetMs) };
     }
   }
 }

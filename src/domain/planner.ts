@@ -2,7 +2,7 @@
 // FLOPs, layout, performance, time, cost and sizing out. Pure and synchronous: the server runs it in
 // worker threads (src/workers), tests call it directly.
 import { InputProblemError, type FieldProblem } from '../errors.js';
-import { estimateCost, type CostEstimate } from './cost.js';
+import type { CostEstimate } from './cost.js';
 import { trainingFlops, type FlopsEstimate } from './flops.js';
 import { memoryFrugalLayouts, sizeForWorkload } from './gpu-sizing.js';
 import { describeLayout, layoutProblems } from './layout.js';
@@ -10,7 +10,11 @@ import { estimateMemory } from './memory.js';
 import { searchLayouts, type SearchRequest, type SearchResult } from './parallelism.js';
 import { defaultMfu, estimatePerformance, performanceFromMfu } from './performance.js';
 import type { Accelerator, Assumption, MemoryEstimate, ParallelLayout, PerformanceEstimate } from './types.js';
-import { toPointer, type ResolvedWorkload } from './workload.js';
+import type { ResolvedWorkload } from './workload.js';
+import { planOperations, type WorkloadWithOperations } from './operations.js';
+import type { CostOptions } from './cost-options.js';
+import type { InfrastructureEstimate } from './infrastructure.js';
+import type { ReliabilityEstimate } from './reliability.js';
 
 
 const SECONDS_PER_DAY = 86_400;
@@ -52,6 +56,12 @@ export interface EstimateResult {
   time: TimeResult;
   cost: CostEstimate;
   sizing: SizingResult;
+  /** nodes, racks, power, network, checkpoint, dataset (issue 4) */
+  infrastructure?: InfrastructureEstimate;
+  /** failures, checkpoint interval, goodput: time.days includes the loss, time.idealDays does not */
+  reliability?: ReliabilityEstimate;
+  /** on-demand / reserved / spot rental, purchase, break-even */
+  costOptions?: CostOptions;
   warnings: string[];
   assumptions: Assumption[];
 }
@@ -216,10 +226,13 @@ export function planEstimate(w: ResolvedWorkload): EstimateResult {
     performance = performanceFromMfu(flops.perToken, w.training, gpus, w.accelerator, w.mfuOverride);
     assumptions.push({ field: '/efficiency/mfu', value: w.mfuOverride, reason: "given: step time from this MFU instead of the performance model's prediction" });
   }
-  const time = timeFor(w, gpus, performance.stepSeconds);
-  const cost = estimateCost({ gpus, days: time.days, accelerator: w.accelerator, inputs: w.cost });
-  warnings.push(...cost.warnings);
-  assumptions.push(...cost.assumptions.map((a) => ({ ...a, field: toPointer(a.field) })));
+  // ideal time from the step time, then failures and checkpoints (reliability.ts): time.days is
+  // wall-clock days including the loss, time.idealDays the loss-free figure; cost follows wall-clock days.
+  const ideal = timeFor(w, gpus, performance.stepSeconds);
+  const ops = planOperations(w as WorkloadWithOperations, gpus, chosen.layout, performance, ideal);
+  const { time, cost, infrastructure, reliability, costOptions } = ops;
+  warnings.push(...ops.warnings);
+  assumptions.push(...ops.assumptions);
 
   if (w.constraints.deadlineDays !== undefined && time.days > w.constraints.deadlineDays) {
     warnings.push(
@@ -229,5 +242,5 @@ export function planEstimate(w: ResolvedWorkload): EstimateResult {
   if (w.constraints.budgetUsd !== undefined && cost.cloud.priceKnown && cost.cloud.totalUsd > w.constraints.budgetUsd) {
     warnings.push(`the cloud cost $${Math.round(cost.cloud.totalUsd).toLocaleString('en-US')} exceeds the budget of $${Math.round(w.constraints.budgetUsd).toLocaleString('en-US')}`);
   }
-  return { workload: w, gpus, flops, chosen, performance, time, cost, sizing, warnings, assumptions };
+  return { workload: w, gpus, flops, chosen, performance, time, cost, sizing, infrastructure, reliability, costOptions, warnings, assumptions };
 }

@@ -16,6 +16,9 @@ import type {
   TrainingSetup,
 } from './types.js';
 import { parseCount } from './units.js';
+import type { PriceOptions } from './cost-options.js';
+import type { InfrastructureOptions } from './infrastructure.js';
+import type { ReliabilityOptions } from './reliability.js';
 
 export interface PresetLike {
   id: string;
@@ -24,7 +27,19 @@ export interface PresetLike {
   notes?: string;
 }
 
+/** The catalog's rental prices of one entry (config/hardware.yaml prices), as much as resolveWorkload reads. */
+export interface CatalogPriceEntry {
+  id: string;
+  prices: {
+    cloudOnDemandGpuHourUsd?: { value: number };
+    reservedGpuHourUsd?: { value: number };
+    spotGpuHourUsd?: { value: number };
+  };
+}
+
 export interface CatalogView {
+  /** entries with on-demand / reserved / spot prices (the loaded Catalog has them); optional */
+  hardwareEntries?: readonly CatalogPriceEntry[];
   accelerators: ReadonlyMap<string, Accelerator>;
   /** alias → id, e.g. 'h100' → 'h100-sxm-80gb' */
   aliases?: ReadonlyMap<string, string>;
@@ -70,6 +85,11 @@ export interface ResolvedWorkload {
   cost: ResolvedCostInputs;
   constraints: { deadlineDays?: number; budgetUsd?: number };
   search: ResolvedSearchOptions;
+  /** issue 4: infrastructure and reliability options of the request, as given (defaults applied where used) */
+  infrastructure?: InfrastructureOptions;
+  reliability?: ReliabilityOptions;
+  /** issue 4: the accelerator's rental prices from the catalog (on-demand / reserved / spot) */
+  priceOptions?: PriceOptions;
   assumptions: Assumption[];
   warnings: string[];
 }
@@ -310,7 +330,23 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
     cost: { ...(input.cost ?? {}) },
     constraints: { ...(input.constraints ?? {}) },
     search,
+    ...(input.infrastructure ? { infrastructure: { ...input.infrastructure } } : {}),
+    ...(input.reliability ? { reliability: { ...input.reliability } } : {}),
+    ...priceOptionsOf(catalog, accelerator.id),
     assumptions,
     warnings,
   };
+}
+
+/** On-demand / reserved / spot prices of an accelerator from the catalog entries, when the catalog has them. */
+export function priceOptionsOf(catalog: CatalogView, id: string): { priceOptions?: PriceOptions } {
+  const e = catalog.hardwareEntries?.find((x) => x.id === id);
+  if (!e) return {};
+  const p = e.prices;
+  const priceOptions: PriceOptions = {
+    ...(p.cloudOnDemandGpuHourUsd ? { onDemandGpuHourUsd: p.cloudOnDemandGpuHourUsd.value } : {}),
+    ...(p.reservedGpuHourUsd ? { reservedGpuHourUsd: p.reservedGpuHourUsd.value } : {}),
+    ...(p.spotGpuHourUsd ? { spotGpuHourUsd: p.spotGpuHourUsd.value } : {}),
+  };
+  return { priceOptions };
 }

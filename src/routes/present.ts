@@ -6,6 +6,9 @@ import type { SearchResult } from '../domain/parallelism.js';
 import type { MemoryEstimate, ParallelLayout, PerformanceEstimate } from '../domain/types.js';
 import type { ResolvedWorkload } from '../domain/workload.js';
 import { trainingPeakFlopsPerSecond } from '../domain/planner.js';
+import type { CostOptions } from '../domain/cost-options.js';
+import type { InfrastructureEstimate } from '../domain/infrastructure.js';
+import type { ReliabilityEstimate } from '../domain/reliability.js';
 
 export function presentModel(w: ResolvedWorkload) {
   const { shape, counts } = w.model;
@@ -163,7 +166,34 @@ export function presentEstimate(r: EstimateResult) {
     cost: presentCost(r.cost),
     sizing: presentSizing(r.sizing),
     ...(r.chosen.search ? { search: presentSearch(r.chosen.search) } : {}),
+    ...(r.infrastructure ? { infrastructure: presentInfrastructure(r.infrastructure) } : {}),
+    ...(r.reliability ? { reliability: presentReliability(r.reliability) } : {}),
+    ...(r.costOptions ? { costOptions: presentCostOptions(r.costOptions) } : {}),
     warnings: r.warnings,
     assumptions: r.assumptions,
+  };
+}
+
+export function presentInfrastructure(i: InfrastructureEstimate) {
+  const { assumptions: _a, warnings: _w, ...rest } = i;
+  return {
+    ...rest,
+    power: { ...i.power },
+    network: { ...i.network, bytesPerStepPerGpu: { ...i.network.bytesPerStepPerGpu } },
+    checkpoint: { ...i.checkpoint },
+    dataset: { ...i.dataset },
+  };
+}
+
+export function presentReliability(r: ReliabilityEstimate) {
+  const { assumptions: _a, warnings: _w, ...rest } = r;
+  return rest;
+}
+
+export function presentCostOptions(c: CostOptions) {
+  return {
+    rental: c.rental.map((r) => ({ ...r })),
+    purchase: { ...c.purchase },
+    ...(c.cheapest ? { cheapest: { ...c.cheapest } } : {}),
   };
 }

@@ -145,10 +145,102 @@ export const PerformanceSchema = Type.Object({
 });
 
 export const TimeSchema = Type.Object({
-  days: Num(),
+  days: Num('wall-clock days, failure loss included (see reliability)'),
   hours: Num(),
   gpuHours: Num(),
   steps: Int(),
+  idealDays: Type.Optional(Num('days of useful training, no failures')),
+  idealGpuHours: Type.Optional(Num()),
+  goodput: Type.Optional(Num('useful time / wall-clock time, 0..1')),
+  failureLossDays: Type.Optional(Num('days lost to restarts, redone work and blocking checkpoints')),
+});
+
+// --- issue 4: infrastructure, reliability, cost options (in every estimate) ---------------------------
+
+export const InfrastructureSchema = Type.Object({
+  gpus: Int(),
+  gpusPerNode: Int(),
+  nodes: Int(),
+  racks: Int(),
+  nodesPerRack: Int(),
+  gpusPerRack: Int(),
+  rackKw: Num('usable IT power per rack'),
+  rackKwSource: Type.Enum(['request', 'default', 'rack-scale system']),
+  power: Type.Object({
+    peakWattsPerGpu: Num('GPU TDP × server overhead (DGX system max / GPUs)'),
+    nodePeakKw: Num(),
+    itPeakKw: Num(),
+    itAverageKw: Num(),
+    pue: Num(),
+    facilityPeakKw: Num('IT peak × PUE: what the facility must provision'),
+    facilityAverageKw: Num(),
+  }),
+  network: Type.Object({
+    crossesNodes: Type.Boolean(),
+    bytesPerStepPerGpu: Type.Object({ dataParallel: Num(), pipeline: Num(), total: Num() }),
+    neededBytesPerSecondPerGpu: Num('scale-out bandwidth that hides the traffic behind the step\'s compute'),
+    availableBytesPerSecondPerGpu: Num(),
+    neededGbpsPerGpu: Num(),
+    availableGbpsPerGpu: Num(),
+    utilization: Num('needed / available'),
+    sufficient: Type.Boolean(),
+  }),
+  checkpoint: Type.Object({
+    bytes: Num('weights + optimizer states of the whole model'),
+    bytesPerParameter: Num(),
+    storageWriteBytesPerSecond: Num('aggregate'),
+    storageSource: Type.Enum(['request', 'default']),
+    writeSeconds: Num(),
+  }),
+  dataset: Type.Object({
+    tokens: Num(),
+    bytesPerToken: Num('tokenized: uint16 below 65,500 vocabulary entries, else int32'),
+    tokenizedBytes: Num(),
+    rawTextBytesPerToken: Num(),
+    rawTextBytes: Num(),
+  }),
+});
+
+export const ReliabilitySchema = Type.Object({
+  failuresPerGpuDay: Num(),
+  jobMtbfHours: Num('mean time between job interruptions (0 when no failures are expected)'),
+  expectedInterruptions: Num(),
+  asyncCheckpoint: Type.Boolean(),
+  checkpointBlockingSeconds: Num('seconds training stops per checkpoint'),
+  checkpointWriteSeconds: Num('seconds until a checkpoint is durable on storage'),
+  checkpointIntervalMinutes: Num(),
+  checkpointIntervalRule: Type.Enum(['daly', 'young', 'storage-bound', 'request']),
+  checkpoints: Int(),
+  restartMinutes: Num(),
+  lostMinutesPerInterruption: Num('restart + redone work, expected'),
+  goodput: Num('useful time / wall-clock time, 0..1'),
+  idealDays: Num(),
+  wallDays: Num(),
+  lostDays: Num(),
+});
+
+export const RentalOptionSchema = Type.Object({
+  kind: Type.Enum(['request', 'onDemand', 'reserved', 'spot']),
+  gpuHourUsd: Num(),
+  totalUsd: Num(),
+  breakEvenDays: Num('days of continuous use after which buying costs less than this rental (0 when unknown or never)'),
+  breakEvenKnown: Type.Boolean(),
+  runsToBreakEven: Num('break-even days / this run\'s days'),
+});
+
+export const CostOptionsSchema = Type.Object({
+  rental: Type.Array(RentalOptionSchema),
+  purchase: Type.Object({
+    priceKnown: Type.Boolean(),
+    purchaseUsdPerGpu: Num(),
+    capitalUsd: Num(),
+    depreciationUsd: Num(),
+    energyUsd: Num(),
+    depreciatedTotalUsd: Num('depreciation + energy: the run\'s share when the hardware is kept'),
+    cashOutlayUsd: Num('capital + energy: the cash a purchase needs'),
+    depreciationYears: Num(),
+  }),
+  cheapest: Type.Optional(Type.Object({ kind: Type.Enum(['request', 'onDemand', 'reserved', 'spot', 'purchase']), totalUsd: Num() }, { description: 'the cheapest way to pay for this run (absent when no price is known)' })),
 });
 
 export const CostSchema = Type.Object({
@@ -212,6 +304,9 @@ export const EstimateSchema = Type.Object(
     cost: CostSchema,
     sizing: SizingSchema,
     search: Type.Optional(SearchSummarySchema),
+    infrastructure: Type.Optional(InfrastructureSchema),
+    reliability: Type.Optional(ReliabilitySchema),
+    costOptions: Type.Optional(CostOptionsSchema),
     warnings: Type.Array(Type.String()),
     assumptions: Type.Array(AssumptionSchema),
   },

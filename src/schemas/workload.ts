@@ -146,6 +146,28 @@ export const SearchInputSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Issue 4: infrastructure around the run (racks, checkpoint storage, dataset). */
+export const InfrastructureInputSchema = Type.Object(
+  {
+    rackKw: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 2000, description: 'usable IT power per rack, kW; default 40 (air-cooled ceiling), or one NVL72 domain per rack' })),
+    storageWriteGBps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, description: 'aggregate checkpoint write bandwidth, GB/s; default ~0.43 GB/s per GPU (Llama 3 storage)' })),
+    rawTextBytesPerToken: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 64, description: 'raw text bytes per token for the dataset size; default 4' })),
+  },
+  { additionalProperties: false },
+);
+
+/** Issue 4: failures, checkpoints and restarts (the goodput loss is included in days and cost). */
+export const ReliabilityInputSchema = Type.Object(
+  {
+    failuresPerGpuDay: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'unexpected job interruptions per GPU-day; default 4.74e-4 (Llama 3: 419 in 54 days on 16,384 H100); 0 ignores failures' })),
+    restartMinutes: Type.Optional(Type.Number({ minimum: 0, maximum: 10_080, description: 'minutes from a failure until training resumes, checkpoint load included; default 10' })),
+    checkpointWriteSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400, description: 'seconds training is blocked per checkpoint; default the host copy (async) or the storage write (sync)' })),
+    checkpointIntervalMinutes: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 525_600, description: 'fixed checkpoint interval; default the Young/Daly optimum' })),
+    asyncCheckpoint: Type.Optional(Type.Boolean({ description: 'snapshot to host memory and write in the background (default true)' })),
+  },
+  { additionalProperties: false },
+);
+
 export const WorkloadSchema = Type.Object(
   {
     model: ModelInputSchema,
@@ -156,6 +178,8 @@ export const WorkloadSchema = Type.Object(
     cost: Type.Optional(CostInputSchema),
     constraints: Type.Optional(ConstraintsInputSchema),
     search: Type.Optional(SearchInputSchema),
+    infrastructure: Type.Optional(InfrastructureInputSchema),
+    reliability: Type.Optional(ReliabilityInputSchema),
   },
   { additionalProperties: false, $id: 'Workload' },
 );

@@ -1,0 +1,480 @@
+// Procurement endpoints (issue 4): compare accelerators, recommend options for a budget and a
+// deadline, sweep one parameter, compute-optimal sizing. Thin: resolve the request, run the heavy
+// part in the planning worker pool, shape the reply. List-shaped answers also come as CSV (plugins/csv.ts).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { InputProblemError, type FieldProblem } from '../errors.js';
+import { describeLayout } from '../domain/layout.js';
+import type { WorkloadWithOperations } from '../domain/operations.js';
+import { inThreadRunner, type PlanTask, type PlanTaskKind, type PlanTaskResult } from '../domain/plan-tasks.js';
+import { defaultMfu, peakFlopsForPrecision } from '../domain/performance.js';
+import {
+  DEFAULT_PROCUREMENT_SEARCH_BUDGET_MS,
+  type CompareEntry,
+  type Evaluation,
+  type ProcurementTaskInput,
+  type SweepPointInput,
+} from '../domain/procurement.js';
+import { assessModel, computeFromCluster, computeOptimal, COMPUTE_OPTIMAL_BAND } from '../domain/scaling.js';
+import type { Assumption, Precision } from '../domain/types.js';
+import { parseCount } from '../domain/units.js';
+import { lookupAccelerator, priceOptionsOf, resolveWorkload, sequencesForBatchTokens, type ResolvedWorkload } from '../domain/workload.js';
+import { problemResponses } from '../schemas/problem.js';
+import {
+  CompareRequestSchema,
+  CompareResponseSchema,
+  RecommendRequestSchema,
+  RecommendResponseSchema,
+  ScalingRequestSchema,
+  ScalingResponseSchema,
+  SweepRequestSchema,
+  SweepResponseSchema,
+  type CompareRequest,
+  type RecommendRequest,
+  type ScalingRequest,
+  type SweepRequest,
+} from '../schemas/procurement.js';
+import { LIMITS, type WorkloadInput } from '../schemas/workload.js';
+
+const CSV_NOTE = ' Send Accept: text/csv for the rows as RFC 4180 CSV.';
+const produces = ['application/json', 'text/csv'];
+
+type BodyWithWorkload = CompareRequest | RecommendRequest | SweepRequest;
+
+/** The workload part of a procurement body on one accelerator. */
+function workloadInput(body: BodyWithWorkload, gpu: string, count: number | undefined): WorkloadInput {
+  return {
+    model: body.model,
+    hardware: { gpu, ...(count !== undefined ? { count } : {}) },
+    ...(body.training ? { training: body.training } : {}),
+    ...(body.parallelism ? { parallelism: body.parallelism } : {}),
+    ...(body.efficiency ? { efficiency: body.efficiency } : {}),
+    ...(body.cost ? { cost: body.cost } : {}),
+    ...(body.constraints ? { constraints: body.constraints } : {}),
+    ...(body.search ? { search: body.search } : {}),
+    ...(body.infrastructure ? { infrastructure: body.infrastructure } : {}),
+    ...(body.reliability ? { reliability: body.reliability } : {}),
+  };
+}
+
+/**
+ * One resolved workload per accelerator. Unknown ids and problems that are not about the accelerator
+ * (model, tokens, ...) are a 400; an accelerator without a peak for the precision is kept (swapped into
+ * another accelerator's workload) so that the answer lists it as unsupported.
+ */
+function resolveForAccelerators(app: FastifyInstance, body: BodyWithWorkload, ids: readonly string[], idsPath: string, count: number | undefined): WorkloadWithOperations[] {
+  const catalog = app.trainplan.catalog;
+  const problems: FieldProblem[] = [];
+  const resolved: (WorkloadWithOperations | string)[] = [];
+  ids.forEach((id, i) => {
+    const a = lookupAccelerator(catalog, id);
+    if (!a) {
+      problems.push({ path: `${idsPath}/${i}`, message: `unknown accelerator "${id}"; known ids: ${[...catalog.accelerators.keys()].sort().join(', ')}` });
+      return;
+    }
+    const r = resolveWorkload(workloadInput(body, a.id, count), catalog, { defaultSearchTimeBudgetMs: app.trainplan.searchTimeBudgetMs });
+    if ('problems' in r) {
+      const other = r.problems.filter((p) => p.path !== '/training/precision');
+      if (other.length === 0) resolved.push(a.id);
+      for (const p of other) if (!problems.some((q) => q.path === p.path && q.message === p.message)) problems.push(p);
+      return;
+    }
+    resolved.push(r);
+  });
+  if (problems.length > 0) throw new InputProblemError(problems);
+  const template = resolved.find((r): r is WorkloadWithOperations => typeof r !== 'string');
+  if (!template) {
+    throw new InputProblemError([{ path: '/training/precision', message: `none of the accelerators has a tensor-core peak for ${body.training?.precision ?? 'bf16'}` }]);
+  }
+  return resolved.map((r) => {
+    if (typeof r !== 'string') return r;
+    const a = catalog.accelerators.get(r)!;
+    return { ...template, accelerator: a, ...priceOptionsOf(catalog, a.id) };
+  });
+}
+
+async function runTask<K extends PlanTaskKind>(app: FastifyInstance, kind: K, workload: ResolvedWorkload, procurement: ProcurementTaskInput) {
+  const runner = app.trainplan.planRunner ?? inThreadRunner;
+  const task: PlanTask = { kind, workload, procurement };
+  const result = await runner(task);
+  if (!result.ok) throw new InputProblemError(result.problems);
+  return result as Extract<PlanTaskResult, { kind: K }>;
+}
+
+function presentEvaluation(e: Evaluation) {
+  const ops = e.ops;
+  const p = e.performance;
+  return {
+    accelerator: e.accelerator.id,
+    name: e.accelerator.name,
+    vendor: e.accelerator.vendor,
+    status: e.status,
+    ...(e.reason ? { reason: e.reason } : {}),
+    gpus: e.gpus,
+    nodes: ops?.infrastructure.nodes ?? Math.ceil(e.gpus / e.accelerator.gpusPerNode),
+    racks: ops?.infrastructure.racks ?? 0,
+    layout: e.layout ? describeLayout(e.layout) : '',
+    ...(e.layout ? { parallelism: { ...e.layout } } : {}),
+    fits: e.status === 'ok',
+    days: ops?.time.days ?? 0,
+    idealDays: ops?.time.idealDays ?? 0,
+    goodput: ops?.time.goodput ?? 0,
+    gpuHours: ops?.time.gpuHours ?? 0,
+    stepSeconds: p?.stepSeconds ?? 0,
+    tokensPerSecond: p?.tokensPerSecond ?? 0,
+    mfu: p?.mfu ?? 0,
+    tflopsPerGpu: p?.tflopsPerGpu ?? 0,
+    cloudUsd: ops?.cost.cloud.totalUsd ?? 0,
+    cloudPriceKnown: ops?.cost.cloud.priceKnown ?? false,
+    gpuHourUsd: ops?.cost.cloud.gpuHourUsd ?? 0,
+    onPremUsd: ops?.cost.onPrem.totalUsd ?? 0,
+    onPremPriceKnown: ops?.cost.onPrem.priceKnown ?? false,
+    capitalUsd: ops?.cost.onPrem.capitalUsd ?? 0,
+    energyKwh: ops?.cost.energy.kwh ?? 0,
+    co2Kg: ops?.cost.energy.co2Kg ?? 0,
+    facilityPeakKw: ops?.infrastructure.power.facilityPeakKw ?? 0,
+    networkSufficient: ops?.infrastructure.network.sufficient ?? false,
+    checkpointBytes: ops?.infrastructure.checkpoint.bytes ?? 0,
+    searchComplete: e.searchComplete,
+  };
+}
+
+function presentCompareEntry(c: CompareEntry) {
+  return {
+    ...presentEvaluation(c.evaluation),
+    costUsd: c.costUsd,
+    costKnown: c.costKnown,
+    ...(c.meetsDeadline !== undefined ? { meetsDeadline: c.meetsDeadline } : {}),
+    ...(c.deadlineLimit ? { deadlineLimit: c.deadlineLimit } : {}),
+    onFrontier: c.onFrontier,
+  };
+}
+
+/** Fastest first among those that ran; the rest after, in request order. */
+function byDays(a: CompareEntry, b: CompareEntry): number {
+  const ra = a.evaluation.status === 'ok' ? 0 : 1;
+  const rb = b.evaluation.status === 'ok' ? 0 : 1;
+  if (ra !== rb) return ra - rb;
+  if (ra === 1) return 0;
+  return (a.evaluation.ops?.time.days ?? 0) - (b.evaluation.ops?.time.days ?? 0);
+}
+
+function incompleteSearchWarning(evaluations: readonly Evaluation[], budgetMs: number): string[] {
+  const n = evaluations.filter((e) => !e.searchComplete).length;
+  return n > 0 ? [`${n} layout search(es) stopped at the ${budgetMs} ms per-evaluation budget: their layouts are the best found so far (raise searchBudgetMs for a complete search)`] : [];
+}
+
+function allIds(app: FastifyInstance): string[] {
+  return [...app.trainplan.catalog.accelerators.keys()];
+}
+
+export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/compare',
+    {
+      config: { csvRows: 'entries' },
+      schema: {
+        tags: ['procurement'],
+        summary: 'One workload across many accelerators, with the Pareto frontier of days vs cost',
+        description:
+          'Per accelerator (all in the catalog, or compare.accelerators): the best layout at hardware.count, or the fewest GPUs that meet ' +
+          'constraints.deadlineDays; days (failures included), GPU-hours, cloud and on-premises cost, energy, power; and the frontier of time vs cost.' +
+          CSV_NOTE,
+        body: CompareRequestSchema,
+        produces,
+        response: { 200: CompareResponseSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const count = body.hardware?.count;
+      const deadlineDays = body.constraints?.deadlineDays;
+      if (count === undefined && deadlineDays === undefined) {
+        throw new InputProblemError([{ path: '/hardware/count', message: 'give hardware.count (compare at a fixed count) or constraints.deadlineDays (the count that meets it)' }]);
+      }
+      const ids = body.compare?.accelerators ?? allIds(app);
+      const workloads = resolveForAccelerators(app, body, ids, '/compare/accelerators', count);
+      const searchBudgetMs = body.compare?.searchBudgetMs ?? DEFAULT_PROCUREMENT_SEARCH_BUDGET_MS;
+      const costBasis = body.compare?.costBasis ?? 'cloud';
+      const { value } = await runTask(app, 'compare', workloads[0]!, {
+        kind: 'compare',
+        workloads,
+        options: { ...(count !== undefined ? { gpus: count } : {}), ...(deadlineDays !== undefined ? { deadlineDays } : {}), costBasis, searchBudgetMs },
+      });
+      const entries = [...value.entries].sort(byDays);
+      const assumptions: Assumption[] = [...workloads[0]!.assumptions.filter((a) => !a.field.startsWith('/cost/'))];
+      return {
+        entries: entries.map(presentCompareEntry),
+        frontier: value.frontier,
+        mode: value.mode,
+        costBasis: value.costBasis,
+        ...(deadlineDays !== undefined ? { deadlineDays } : {}),
+        elapsedMs: value.elapsedMs,
+        warnings: [...workloads[0]!.warnings, ...incompleteSearchWarning(value.entries.map((e) => e.evaluation), searchBudgetMs)],
+        assumptions,
+      };
+    },
+  );
+
+  app.post(
+    '/recommend',
+    {
+      config: { csvRows: 'options' },
+      schema: {
+        tags: ['procurement'],
+        summary: 'Options that satisfy a budget and a deadline, ranked; or why none does and what would',
+        description:
+          'A workload plus constraints.budgetUsd and/or constraints.deadlineDays, allowed accelerators and cloud/on-premises → options ' +
+          '(accelerator, GPU count, layout, days, cost), cheapest first. When none satisfies the constraints: the reason per accelerator and ' +
+          'what would (more budget, more days, a smaller model or fewer tokens). Without a deadline or a GPU count, options are sized to finish in 90 days.' +
+          CSV_NOTE,
+        body: RecommendRequestSchema,
+        produces,
+        response: { 200: RecommendResponseSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const count = body.hardware?.count;
+      const ids = body.recommend?.accelerators ?? (body.hardware?.gpu !== undefined ? [body.hardware.gpu] : allIds(app));
+      const idsPath = body.recommend?.accelerators ? '/recommend/accelerators' : '/hardware/gpu';
+      const workloads = resolveForAccelerators(app, body, ids, idsPath, count);
+      const searchBudgetMs = body.recommend?.searchBudgetMs ?? DEFAULT_PROCUREMENT_SEARCH_BUDGET_MS;
+      const budgetUsd = body.constraints?.budgetUsd;
+      const deadlineDays = body.constraints?.deadlineDays;
+      const { value } = await runTask(app, 'recommend', workloads[0]!, {
+        kind: 'recommend',
+        workloads,
+        options: {
+          ...(budgetUsd !== undefined ? { budgetUsd } : {}),
+          ...(deadlineDays !== undefined ? { deadlineDays } : {}),
+          ...(count !== undefined ? { gpus: count } : {}),
+          procurement: body.recommend?.procurement ?? 'either',
+          maxOptions: body.recommend?.maxOptions ?? 10,
+          searchBudgetMs,
+        },
+      });
+      const assumptions: Assumption[] = [...workloads[0]!.assumptions.filter((a) => !a.field.startsWith('/cost/'))];
+      if (value.sizedFor.horizonDays !== undefined) {
+        assumptions.push({ field: '/constraints/deadlineDays', value: value.sizedFor.horizonDays, reason: 'neither a deadline nor a GPU count given: each option is sized to finish in about a quarter' });
+      }
+      assumptions.push({ field: '/recommend/procurement', value: body.recommend?.procurement ?? 'either', reason: 'onPrem options are costed as the cash a purchase needs (capital + energy); runCostUsd is the depreciated share' });
+      return {
+        options: value.options.map(({ layoutDescription, layout, ...o }) => ({ ...o, layout: layoutDescription, parallelism: { ...layout } })),
+        satisfiable: value.satisfiable,
+        explanation: value.explanation,
+        considered: value.considered,
+        rejected: value.rejected,
+        suggestions: value.suggestions,
+        sizedFor: value.sizedFor,
+        ...(budgetUsd !== undefined ? { budgetUsd } : {}),
+        ...(deadlineDays !== undefined ? { deadlineDays } : {}),
+        elapsedMs: value.elapsedMs,
+        warnings: [...workloads[0]!.warnings],
+        assumptions,
+      };
+    },
+  );
+
+  app.post(
+    '/sweep',
+    {
+      config: { csvRows: 'points' },
+      schema: {
+        tags: ['procurement'],
+        summary: 'One parameter varied: days, cost and MFU per value, ready to plot',
+        description:
+          'Varies gpus, accelerator, sequenceLength (batch tokens kept), globalBatchSize (sequences) or globalBatchTokens; every point is the best ' +
+          'layout found for that value with days (failures included), GPU-hours, cloud and on-premises cost and MFU.' +
+          CSV_NOTE,
+        body: SweepRequestSchema,
+        produces,
+        response: { 200: SweepResponseSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const catalog = app.trainplan.catalog;
+      const base = resolveWorkload(workloadInput(body, body.hardware.gpu, body.hardware.count), catalog, { defaultSearchTimeBudgetMs: app.trainplan.searchTimeBudgetMs });
+      if ('problems' in base) throw new InputProblemError(base.problems);
+      const { parameter, values } = body.sweep;
+      if (parameter !== 'gpus' && base.gpus === undefined) {
+        throw new InputProblemError([{ path: '/hardware/count', message: `a sweep over ${parameter} needs hardware.count (or a complete layout)` }]);
+      }
+      const problems: FieldProblem[] = [];
+      const points: SweepPointInput[] = [];
+      values.forEach((raw, i) => {
+        const path = `/sweep/values/${i}`;
+        const asNumber = typeof raw === 'number' ? raw : parseCount(raw);
+        const int = (max: number): number | undefined => {
+          if (asNumber === undefined || !Number.isInteger(asNumber) || asNumber < 1 || asNumber > max) {
+            problems.push({ path, message: `must be a whole number between 1 and ${max} for ${parameter}` });
+            return undefined;
+          }
+          return asNumber;
+        };
+        const w: WorkloadWithOperations = base;
+        switch (parameter) {
+          case 'gpus': {
+            const n = int(LIMITS.gpus);
+            if (n !== undefined) points.push({ value: raw, workload: w, gpus: n });
+            return;
+          }
+          case 'accelerator': {
+            const a = lookupAccelerator(catalog, String(raw));
+            if (!a) {
+              problems.push({ path, message: `unknown accelerator "${String(raw)}"; known ids: ${[...catalog.accelerators.keys()].sort().join(', ')}` });
+              return;
+            }
+            points.push({ value: raw, workload: { ...w, accelerator: a, ...priceOptionsOf(catalog, a.id) }, gpus: base.gpus! });
+            return;
+          }
+          case 'sequenceLength': {
+            const s = int(LIMITS.sequenceLength);
+            if (s === undefined) return;
+            const batchTokens = w.training.globalBatchSequences * w.training.sequenceLength;
+            const training = { ...w.training, sequenceLength: s, globalBatchSequences: Math.max(1, Math.round(batchTokens / s)) };
+            points.push({ value: raw, workload: { ...w, training }, gpus: base.gpus! });
+            return;
+          }
+          case 'globalBatchSize': {
+            const b = int(LIMITS.globalBatchSize);
+            if (b !== undefined) points.push({ value: raw, workload: { ...w, training: { ...w.training, globalBatchSequences: b } }, gpus: base.gpus! });
+            return;
+          }
+          case 'globalBatchTokens': {
+            if (asNumber === undefined || !(asNumber > 0) || asNumber > LIMITS.globalBatchTokens) {
+              problems.push({ path, message: `must be a token count above 0 and at most ${LIMITS.globalBatchTokens.toExponential(0)}` });
+              return;
+            }
+            const b = sequencesForBatchTokens(asNumber, w.training.sequenceLength).sequences;
+            points.push({ value: raw, workload: { ...w, training: { ...w.training, globalBatchSequences: b } }, gpus: base.gpus! });
+            return;
+          }
+        }
+      });
+      if (problems.length > 0) throw new InputProblemError(problems);
+      const searchBudgetMs = body.sweep.searchBudgetMs ?? DEFAULT_PROCUREMENT_SEARCH_BUDGET_MS;
+      const { value } = await runTask(app, 'sweep', base, { kind: 'sweep', points, searchBudgetMs });
+      return {
+        parameter,
+        points: value.points.map((p, i) => ({
+          value: String(p.value),
+          sequenceLength: points[i]!.workload.training.sequenceLength,
+          globalBatchSize: points[i]!.workload.training.globalBatchSequences,
+          ...presentEvaluation(p.evaluation),
+        })),
+        elapsedMs: value.elapsedMs,
+        warnings: [...base.warnings, ...incompleteSearchWarning(value.points.map((p) => p.evaluation), searchBudgetMs)],
+        assumptions: base.assumptions.filter((a) => !a.field.startsWith('/cost/')),
+      };
+    },
+  );
+
+  app.post(
+    '/scaling',
+    {
+      config: { csvRows: 'laws' },
+      schema: {
+        tags: ['procurement'],
+        summary: 'Compute-optimal sizing (Chinchilla) and whether a model is under- or over-trained',
+        description:
+          'From a compute budget (computeFlops, or cluster: GPUs × days on an accelerator at an MFU) the parameter count and tokens that are ' +
+          'compute-optimal: 20 tokens per parameter, and the approach-3 law of Hoffmann et al. 2022 (as published and as refitted by ' +
+          'Besiroglu et al. 2024). For a model (+ tokens): tokens per parameter against the optimum for the same compute.' +
+          CSV_NOTE,
+        body: ScalingRequestSchema,
+        produces,
+        response: { 200: ScalingResponseSchema, ...problemResponses },
+      },
+    },
+    async (request) => scalingAnswer(app, request.body),
+  );
+};
+
+function scalingAnswer(app: FastifyInstance, body: ScalingRequest) {
+  const catalog = app.trainplan.catalog;
+  const problems: FieldProblem[] = [];
+  const warnings: string[] = [];
+  const assumptions: Assumption[] = [];
+  if (body.computeFlops === undefined && body.cluster === undefined && body.model === undefined) {
+    throw new InputProblemError([{ path: '/', message: 'give a compute budget (computeFlops or cluster) and/or a model to assess' }]);
+  }
+  if (body.computeFlops !== undefined && body.cluster !== undefined) problems.push({ path: '/cluster', message: 'give computeFlops or cluster, not both' });
+  if (body.tokens !== undefined && body.model === undefined) problems.push({ path: '/tokens', message: 'tokens needs a model to assess' });
+
+  let computeFlops: number | undefined;
+  let cluster: { gpu: string; count: number; days: number; mfu: number; peakFlopsPerSecond: number } | undefined;
+  if (body.computeFlops !== undefined) {
+    const c = parseCount(body.computeFlops);
+    if (c === undefined || !(c > 0) || !Number.isFinite(c) || c > 1e32) problems.push({ path: '/computeFlops', message: 'must be a FLOP count above 0 and at most 1e32 (e.g. 5.76e23 or "576e21")' });
+    else computeFlops = c;
+  }
+  if (body.cluster !== undefined) {
+    const a = lookupAccelerator(catalog, body.cluster.gpu);
+    if (!a) problems.push({ path: '/cluster/gpu', message: `unknown accelerator "${body.cluster.gpu}"; known ids: ${[...catalog.accelerators.keys()].sort().join(', ')}` });
+    else {
+      const precision: Precision = body.cluster.precision ?? 'bf16';
+      const peak = peakFlopsForPrecision(a, precision);
+      const mfu = body.cluster.mfu ?? defaultMfu(a);
+      if (body.cluster.mfu === undefined) assumptions.push({ field: '/cluster/mfu', value: mfu, reason: `documented default MFU for ${a.generation} (calibration.ts)` });
+      if (body.cluster.precision === undefined) assumptions.push({ field: '/cluster/precision', value: precision, reason: 'bf16 mixed precision is the default for LLM training' });
+      computeFlops = computeFromCluster(body.cluster.count, body.cluster.days, peak, mfu);
+      cluster = { gpu: a.id, count: body.cluster.count, days: body.cluster.days, mfu, peakFlopsPerSecond: peak };
+    }
+  }
+
+  let model: { parameters: number; tokens: number } | undefined;
+  if (body.model !== undefined) {
+    const gpu = catalog.accelerators.has('h100-sxm-80gb') ? 'h100-sxm-80gb' : [...catalog.accelerators.keys()][0]!;
+    const r = resolveWorkload(
+      { model: body.model, hardware: { gpu }, ...(body.tokens !== undefined ? { training: { tokens: body.tokens } } : {}) },
+      catalog,
+      { defaultSearchTimeBudgetMs: app.trainplan.searchTimeBudgetMs },
+    );
+    if ('problems' in r) {
+      for (const p of r.problems) problems.push({ path: p.path === '/training/tokens' ? '/tokens' : p.path, message: p.message });
+    } else {
+      model = { parameters: r.model.counts.activeParameters, tokens: r.training.tokens };
+      for (const a of r.assumptions) if (a.field.startsWith('/model') || a.field === '/training/tokens') assumptions.push(a.field === '/training/tokens' ? { ...a, field: '/tokens' } : a);
+      if (r.model.shape.moe) warnings.push('a mixture-of-experts model: assessed by its active parameters; the Chinchilla laws were fitted on dense models');
+    }
+  }
+  if (problems.length > 0) throw new InputProblemError(problems);
+
+  const optimal = computeFlops !== undefined ? computeOptimal(computeFlops) : undefined;
+  const assessed = model ? assessModel(model.parameters, model.tokens) : undefined;
+  return {
+    ...(computeFlops !== undefined ? { computeFlops, computeSource: cluster ? ('cluster' as const) : ('computeFlops' as const) } : {}),
+    ...(cluster ? { cluster } : {}),
+    ...(optimal ? { optimal: { ruleOfThumb: optimal.ruleOfThumb, laws: optimal.laws } } : {}),
+    laws: optimal?.laws ?? [],
+    ...(assessed
+      ? {
+          model: {
+            parameters: assessed.parameters,
+            tokens: assessed.tokens,
+            computeFlops: assessed.computeFlops,
+            tokensPerParameter: assessed.tokensPerParameter,
+            ruleOfThumbRatio: assessed.ruleOfThumbRatio,
+            verdict: assessed.ruleOfThumbVerdict,
+            optimalTokensByRule: assessed.optimalTokensByRule,
+            explanation: assessed.explanation,
+            laws: assessed.laws.map((l) => ({
+              law: l.law,
+              verdict: l.verdict,
+              optimalParameters: l.parameters,
+              optimalTokens: l.tokens,
+              tokensRatio: l.tokensRatio,
+              modelLoss: l.modelLoss,
+              optimalLoss: l.loss,
+              excessLoss: l.excessLoss,
+            })),
+          },
+        }
+      : {}),
+    band: COMPUTE_OPTIMAL_BAND,
+    warnings,
+    assumptions,
+  };
+}
