@@ -9,7 +9,7 @@ import { countParameters } from '../src/domain/model.js';
 import { megatronEq3FlopsPerToken } from '../src/domain/flops.js';
 import { estimatePerformance, evaluateLayout, prepareWorkload } from '../src/domain/performance.js';
 import type { ModelShape, ParallelLayout } from '../src/domain/types.js';
-import { LLAMA2_GOODPUT, calibrationCases } from './fixtures/calibration-cases.js';
+import { LLAMA2_GOODPUT, calibrationCases, heldOutCases } from './fixtures/calibration-cases.js';
 import type { CalibrationCase } from './fixtures/calibration-cases.js';
 import {
   KORTHIKANTI_530B_DP8,
@@ -45,11 +45,15 @@ function predict(c: CalibrationCase): Row {
     case 'gpuHours':
       predicted = (c.training.tokens / est.tokensPerSecond) * gpus / 3600 / LLAMA2_GOODPUT;
       break;
+    case 'tokensPerSecondPerGpu':
+      predicted = est.tokensPerSecond / gpus;
+      break;
   }
   return { c, predicted, errorPct: (100 * (predicted - c.published)) / c.published, mfu: est.mfu };
 }
 
 const rows = calibrationCases().map(predict);
+const heldOut = heldOutCases().map(predict);
 
 function fmt(x: number): string {
   return x >= 1000 ? x.toFixed(0) : x.toFixed(2);
@@ -58,24 +62,45 @@ function fmt(x: number): string {
 /** Largest |error| accepted per set. Megatron/Korthikanti rows state most of the run; the Megatron-Core
  *  table omits micro-batch, interleaving and gradient dtype; Llama 2 omits the whole layout and counts
  *  allocated GPU time (the held-out check). */
-const BOUND_PCT: Record<CalibrationCase['set'], number> = {
+const BOUND_PCT: Record<Exclude<CalibrationCase['set'], 'held-out'>, number> = {
   'ptdp-table1': 12,
   'korthikanti-table5': 12,
-  'mcore-h100': 25,
-  llama2: 32,
+  'mcore-h100': 20,
+  llama2: 22,
 };
+
+/**
+ * Held-out runs (not in shared/calibration, no constant set with them): the largest |error| accepted,
+ * per row, with what the model leaves out. A bound is what the model honestly achieves, not a target.
+ */
+const HELD_OUT_BOUND_PCT: Record<string, number> = {
+  // interleaving depth unpublished: v = 2 by the calibration rule (v = 4 gives +12-16%, v = 8 +21%)
+  'Llama 3 405B 8192 H100 t8 p16 d64': 15,
+  'Llama 3 405B 16384 H100 t8 p16 d128': 15,
+  // 500 W clocks, torchtitan's op-level selective recompute and eager-mode overheads are not modelled:
+  // the model is expected to be fast here (published MFU 33-39% of the SXM peak)
+  'torchtitan Llama 3.1 8B FSDP8 H100 (eager)': 50,
+  'DeepSeek-V3 2048 H800 p16 e64 fp8': 25,
+  'OPT-175B 992 A100 t8 FSDP d124': 20,
+  'BLOOM-176B 384 A100 t4 p12 d8': 25,
+};
+
+function table(title: string, list: Row[]): string[] {
+  return [
+    title,
+    `${'row'.padEnd(44)} ${'metric'.padEnd(21)} ${'published'.padStart(10)} ${'predicted'.padStart(10)} ${'error'.padStart(7)}  mfu    assumptions`,
+    ...list.map(
+      (r) =>
+        `${r.c.name.padEnd(44)} ${r.c.metric.padEnd(21)} ${fmt(r.c.published).padStart(10)} ${fmt(r.predicted).padStart(10)} ${(
+          (r.errorPct >= 0 ? '+' : '') + r.errorPct.toFixed(1)
+        ).padStart(6)}%  ${r.mfu.toFixed(3)}  ${r.c.assumptions}`,
+    ),
+  ];
+}
 
 describe('calibration against published runs (shared/calibration)', () => {
   it('prints the calibration table', () => {
-    const lines = [
-      `${'row'.padEnd(44)} ${'metric'.padEnd(16)} ${'published'.padStart(10)} ${'predicted'.padStart(10)} ${'error'.padStart(7)}  mfu    assumptions`,
-      ...rows.map(
-        (r) =>
-          `${r.c.name.padEnd(44)} ${r.c.metric.padEnd(16)} ${fmt(r.c.published).padStart(10)} ${fmt(r.predicted).padStart(10)} ${(
-            (r.errorPct >= 0 ? '+' : '') + r.errorPct.toFixed(1)
-          ).padStart(6)}%  ${r.mfu.toFixed(3)}  ${r.c.assumptions}`,
-      ),
-    ];
+    const lines = table('calibration (shared/calibration)', rows);
     const abs = rows.map((r) => Math.abs(r.errorPct)).sort((a, b) => a - b);
     const median = abs[Math.floor(abs.length / 2)] as number;
     const worst = abs[abs.length - 1] as number;
@@ -93,12 +118,45 @@ describe('calibration against published runs (shared/calibration)', () => {
     expect(abs[Math.floor(abs.length / 2)]).toBeLessThan(10);
   });
 
+  it('every calibration row is within 22% (Llama 2 7B, layout unpublished, is the worst)', () => {
+    for (const r of rows) expect(Math.abs(r.errorPct)).toBeLessThan(22);
+  });
+
   for (const r of rows) {
-    it(`${r.c.name}: within ${BOUND_PCT[r.c.set]}% of ${fmt(r.c.published)} (${r.c.metric})`, () => {
+    const set = r.c.set as keyof typeof BOUND_PCT;
+    it(`${r.c.name}: within ${BOUND_PCT[set]}% of ${fmt(r.c.published)} (${r.c.metric})`, () => {
       expect(Number.isFinite(r.predicted)).toBe(true);
-      expect(Math.abs(r.errorPct)).toBeLessThan(BOUND_PCT[r.c.set]);
+      expect(Math.abs(r.errorPct)).toBeLessThan(BOUND_PCT[set]);
     });
   }
+});
+
+describe('held-out published runs (not in shared/calibration; no constant was fitted to them)', () => {
+  it('prints the held-out table', () => {
+    const abs = heldOut.map((r) => Math.abs(r.errorPct)).sort((a, b) => a - b);
+    const lines = table('held-out', heldOut);
+    lines.push(`median |error| ${(abs[Math.floor(abs.length / 2)] as number).toFixed(1)}%, worst ${(abs[abs.length - 1] as number).toFixed(1)}% over ${heldOut.length} rows`);
+    console.log(lines.join('\n'));
+    expect(heldOut.length).toBe(Object.keys(HELD_OUT_BOUND_PCT).length);
+  });
+
+  for (const r of heldOut) {
+    const bound = HELD_OUT_BOUND_PCT[r.c.name] ?? 0;
+    it(`${r.c.name}: within ${bound}% of ${fmt(r.c.published)} (${r.c.metric})`, () => {
+      expect(Number.isFinite(r.predicted)).toBe(true);
+      expect(Math.abs(r.errorPct)).toBeLessThan(bound);
+    });
+  }
+
+  it('Llama 3 405B: MFU within the published 38-43% band ±5 points, and 8,192 GPUs faster per GPU than 16,384 (Dubey et al. 2024 Table 4)', () => {
+    const [k8, k16] = heldOut.filter((r) => r.c.name.startsWith('Llama 3 405B')) as [Row, Row];
+    for (const r of [k8, k16]) {
+      expect(r.mfu).toBeGreaterThan(0.33);
+      expect(r.mfu).toBeLessThan(0.48);
+    }
+    // same 16M-token batch: twice the micro-batches per pipeline at DP64, a smaller bubble share
+    expect(k8.predicted).toBeGreaterThan(k16.predicted);
+  });
 
   it('Korthikanti Table 5: the model reproduces the speed-up of SP + selective over full recomputation (29-32%)', () => {
     for (const k of KORTHIKANTI_TABLE5) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { completeLayout, divisors, gcd, layoutProblems, tensorDegreesForShape } from '../src/domain/layout.js';
+import { completeLayout, divisors, gcd, layoutProblems, stageLayerCounts, tensorDegreesForShape } from '../src/domain/layout.js';
 import type { ModelShape, ParallelLayout, TrainingSetup } from '../src/domain/types.js';
 import { H100_SXM } from './fixtures/accelerators.js';
 import { DEEPSEEK_V3, GPT3_175B, LLAMA31_405B, training } from './fixtures/search-workloads.js';
@@ -96,15 +96,18 @@ describe('layoutProblems', () => {
     expect(strict[0]!.message).toContain('8-GPU scale-up domain');
   });
 
-  it('allows an uneven 1F1B split but needs layers divisible by pipeline × virtual stages when interleaved', () => {
-    // Llama 3.1 405B: 126 layers on p = 16 is Meta's own uneven split (Dubey et al. 2024 Sec. 3.3.2)
+  it('allows uneven splits, 1F1B and interleaved, as long as every (virtual) stage gets a layer', () => {
+    // Llama 3.1 405B: 126 layers on p = 16, interleaved, is Meta's own uneven split (Dubey et al. 2024 Sec. 3.3.2)
     const t = training(8192, 2048);
     expect(layoutProblems(LLAMA31_405B, t, 16384, layout({ tensor: 8, pipeline: 16, data: 128 }))).toEqual([]);
     expect(layoutProblems(LLAMA31_405B, t, 8 * 127 * 8, layout({ tensor: 8, pipeline: 127, data: 8 }))).toContainEqual({ path: '/parallelism/pipeline', message: 'pipeline=127 exceeds layers=126' });
-    const uneven = layoutProblems(LLAMA31_405B, t, 16384, layout({ tensor: 8, pipeline: 16, data: 128, schedule: 'interleaved', virtualStages: 2 }));
-    expect(uneven).toContainEqual({ path: '/parallelism/virtualStages', message: 'pipeline×virtualStages = 16×2 = 32 does not divide layers=126' });
-    const pv = layoutProblems(LLAMA31_405B, t, 8 * 9 * 8, layout({ tensor: 8, pipeline: 9, data: 8, schedule: 'interleaved', virtualStages: 4 }));
-    expect(pv).toContainEqual({ path: '/parallelism/virtualStages', message: 'pipeline×virtualStages = 9×4 = 36 does not divide layers=126' });
+    expect(layoutProblems(LLAMA31_405B, t, 16384, layout({ tensor: 8, pipeline: 16, data: 128, schedule: 'interleaved', virtualStages: 2 }))).toEqual([]);
+    expect(layoutProblems(LLAMA31_405B, t, 16384, layout({ tensor: 8, pipeline: 16, data: 128, schedule: 'interleaved', virtualStages: 7 }))).toEqual([]);
+    // 16 × 8 = 128 virtual stages for 126 layers: two would be empty
+    const tooDeep = layoutProblems(LLAMA31_405B, t, 16384, layout({ tensor: 8, pipeline: 16, data: 128, schedule: 'interleaved', virtualStages: 8 }));
+    expect(tooDeep).toContainEqual({ path: '/parallelism/virtualStages', message: 'pipeline×virtualStages = 16×8 = 128 exceeds layers=126 (each virtual stage needs a layer)' });
+    const pv = layoutProblems(LLAMA31_405B, training(8192, 2304), 8 * 9 * 8, layout({ tensor: 8, pipeline: 9, data: 8, schedule: 'interleaved', virtualStages: 4 }));
+    expect(pv).toEqual([]);
     // 2304 sequences / d=8 = 288 micro-batches, a multiple of p=9 as the interleaved schedule needs
     const ok = layoutProblems(LLAMA31_405B, training(8192, 2304), 8 * 9 * 8, layout({ tensor: 8, pipeline: 9, data: 8, schedule: 'interleaved', virtualStages: 7 }));
     expect(ok).toEqual([]);
@@ -191,11 +194,52 @@ describe('layoutProblems', () => {
           if (layoutProblems(GPT3_175B, t, gpus, l).length > 0) return;
           expect(tt * p * d * c).toBe(gpus);
           expect(96 % tt).toBe(0);
-          expect(96 % (p * v)).toBe(0);
+          expect(p * v).toBeLessThanOrEqual(96);
           expect(1536 % (d * b)).toBe(0);
           expect(2048 % (2 * c) === 0 || c === 1).toBe(true);
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('stageLayerCounts', () => {
+  it('hand-worked splits: the heaviest GPU and the last stage', () => {
+    // Llama 3 405B, 126 layers on 16 stages: 14 stages of 8 and 2 of 7 (Dubey et al. 2024 Sec. 3.3.2)
+    expect(stageLayerCounts(126, 16, 1)).toEqual({ heaviest: 8, last: 7 });
+    // interleaved v = 2: 32 chunks of 3 or 4 layers, GPU 0 holds chunks 0 and 16 (4 + 4)
+    expect(stageLayerCounts(126, 16, 2)).toEqual({ heaviest: 8, last: 7 });
+    // DeepSeek-V3, 61 layers on 16 stages
+    expect(stageLayerCounts(61, 16, 1)).toEqual({ heaviest: 4, last: 3 });
+    // 100 layers, p = 16, v = 2: chunks of 3 with 4 extra on chunks 0-3 (all on GPUs 0-3, first round)
+    expect(stageLayerCounts(100, 16, 2)).toEqual({ heaviest: 7, last: 6 });
+    // even splits
+    expect(stageLayerCounts(96, 8, 12)).toEqual({ heaviest: 12, last: 12 });
+    expect(stageLayerCounts(80, 1, 1)).toEqual({ heaviest: 80, last: 80 });
+  });
+
+  it('never more than v·⌈L/(p·v)⌉ nor less than ⌈L/p⌉ on the heaviest GPU; the GPUs hold L in all (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 12 }), (L, p, v) => {
+        if (p * v > L) return;
+        const { heaviest, last } = stageLayerCounts(L, p, v);
+        expect(heaviest).toBeLessThanOrEqual(v * Math.ceil(L / (p * v)));
+        expect(heaviest).toBeGreaterThanOrEqual(Math.ceil(L / p));
+        expect(last).toBeLessThanOrEqual(heaviest);
+        expect(last).toBeGreaterThanOrEqual(v * Math.floor(L / (p * v)));
+        // GPU i holds v·base + #{k < v : k·p + i < r}: the sum over GPUs is L
+        const C = p * v;
+        const base = Math.floor(L / C);
+        const r = L - base * C;
+        let total = 0;
+        for (let i = 0; i < p; i++) {
+          let n = v * base;
+          for (let k = 0; k < v; k++) if (k * p + i < r) n++;
+          total += n;
+        }
+        expect(total).toBe(L);
+      }),
       { numRuns: 300 },
     );
   });

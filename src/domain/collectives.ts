@@ -33,7 +33,7 @@ function ringBusBytesPerSecond(g: number, k: number, f: Fabric): number {
   return k > 1 && f.scaleUpBytesPerSecond < out ? f.scaleUpBytesPerSecond : out;
 }
 
-/** Latency of one ring pass: (k−1) scale-up steps plus a tree across the n domains (NCCL uses trees at scale). */
+/** Latency of one all-reduce pass: (k−1) scale-up steps plus a tree across the n domains (NCCL all-reduce uses trees at scale). */
 function passLatencySeconds(g: number, k: number, f: Fabric): number {
   const n = Math.ceil(g / k);
   return (k - 1) * f.scaleUpLatencySeconds + (n > 1 ? Math.ceil(Math.log2(n)) * f.scaleOutLatencySeconds : 0);
@@ -46,11 +46,23 @@ export function allReduceSeconds(bytes: number, groupSize: number, perDomain: nu
   return (2 * (g - 1) / g) * bytes / ringBusBytesPerSecond(g, perDomain, f) + 2 * passLatencySeconds(g, perDomain, f);
 }
 
-/** Ring reduce-scatter (or all-gather) of a `bytes` buffer per rank: (g−1)/g · bytes / busBW + latency. */
+/**
+ * Latency of one ring reduce-scatter or all-gather: g − 1 steps, n of them crossing the network between
+ * the n domains, the rest on the scale-up fabric. NCCL runs these two collectives as rings only (no
+ * tree; NCCL src/graph/tuning.cc: ring latency grows with the rank count), unlike all-reduce.
+ */
+export function ringLatencySeconds(groupSize: number, perDomain: number, f: Fabric): number {
+  if (groupSize <= 1) return 0;
+  const k = perDomain < 1 ? 1 : perDomain > groupSize ? groupSize : perDomain;
+  const n = Math.ceil(groupSize / k);
+  return n > 1 ? (groupSize - n) * f.scaleUpLatencySeconds + n * f.scaleOutLatencySeconds : (groupSize - 1) * f.scaleUpLatencySeconds;
+}
+
+/** Ring reduce-scatter (or all-gather) of a `bytes` buffer per rank: (g−1)/g · bytes / busBW + ring latency. */
 export function reduceScatterSeconds(bytes: number, groupSize: number, perDomain: number, f: Fabric): number {
   if (groupSize <= 1 || bytes <= 0) return 0;
   const g = groupSize;
-  return ((g - 1) / g) * bytes / ringBusBytesPerSecond(g, perDomain, f) + passLatencySeconds(g, perDomain, f);
+  return ((g - 1) / g) * bytes / ringBusBytesPerSecond(g, perDomain, f) + ringLatencySeconds(g, perDomain, f);
 }
 
 /** All-gather has the cost of reduce-scatter (same ring, no reduction). `bytes` is the gathered size. */

@@ -49,6 +49,33 @@ export function commonDivisors(n: number, ...alsoDivide: number[]): number[] {
   return divisors(g);
 }
 
+/** Transformer layers of the heaviest GPU and of the last pipeline stage (which also runs the LM head). */
+export interface StageLayerCounts {
+  /** layers of the most loaded GPU (stage 0: the extra layers go to the earliest chunks) */
+  heaviest: number;
+  /** layers of the last stage, p − 1 */
+  last: number;
+}
+
+/**
+ * Layers per GPU when L layers split into p·v chunks (v virtual stages per GPU, chunk j on GPU j mod p)
+ * as evenly as possible, the L mod (p·v) extra layers on the earliest chunks (the split memory.ts
+ * uses): with base = ⌊L/(p·v)⌋ and r = L mod (p·v), GPU 0 holds v·base + ⌈r/p⌉ layers and the last GPU
+ * v·base + ⌊r/p⌋. v = 1: ⌈L/p⌉ and ⌊L/p⌋ (Llama 3 405B: 126 layers on 16 stages → 8 and 7, Dubey et
+ * al. 2024 Sec. 3.3.2). Never more than v·⌈L/(p·v)⌉. Writes into `out` (allocation-free for the search).
+ */
+export function stageLayerCounts(L: number, p: number, v: number, out: StageLayerCounts = { heaviest: 0, last: 0 }): StageLayerCounts {
+  const layers = L >= 1 ? Math.floor(L) : 1;
+  const stages = p >= 1 ? Math.floor(p) : 1;
+  const chunksPerGpu = v >= 1 ? Math.floor(v) : 1;
+  const C = stages * chunksPerGpu;
+  const base = Math.floor(layers / C);
+  const rem = layers - base * C;
+  out.heaviest = chunksPerGpu * base + Math.ceil(rem / stages);
+  out.last = chunksPerGpu * base + Math.floor(rem / stages);
+  return out;
+}
+
 function isPositiveInteger(x: unknown): x is number {
   return typeof x === 'number' && Number.isInteger(x) && x >= 1;
 }
@@ -68,7 +95,9 @@ export function tensorDegreesForShape(shape: ModelShape): number[] {
  * - GPUs = t·p·d·c (Narayanan et al. 2021 Sec. 3; Megatron-Core CP adds c to the product)
  * - heads, kv heads and MLP width divisible by t (Shoeybi et al. 2019 Sec. 3)
  * - t within the scale-up domain when options.tensorWithinScaleUp (NVLink; Narayanan et al. 2021 Sec. 3.3 takeaway #1)
- * - layers divisible by p·v (Megatron-LM interleaved schedule, Narayanan et al. 2021 Sec. 2.2.2)
+ * - p ≤ L, and p·v ≤ L when interleaved: stages may hold unequal layer counts, the heaviest GPU
+ *   v·⌈…⌉ (stageLayerCounts; Megatron-Core uneven first/last stages, Llama 3 405B: 126 layers on 16
+ *   interleaved stages, Dubey et al. 2024 Sec. 3.3.2)
  * - interleaved needs p > 1, v ≥ 2 and micro-batches a multiple of p (Narayanan et al. 2021 Sec. 2.2.2)
  * - global batch B divisible by d·b (m = B/(d·b) micro-batches per step, Narayanan et al. 2021 Sec. 2.2)
  * - sequence divisible by 2c for load-balanced causal context parallelism (Megatron-Core CP)
@@ -132,15 +161,17 @@ export function layoutProblems(
 
   // Pipeline and virtual stages.
   const schedule = layout.schedule;
-  // 1F1B may split layers unevenly: the heaviest stage holds ⌈L/p⌉ (Llama 3 405B ran 126 layers on
-  // 16 stages, Dubey et al. 2024 Sec. 3.3.2); interleaving needs L divisible by p·v (Megatron-LM).
+  // Layers may split unevenly, 1F1B and interleaved alike: every (virtual) stage needs at least one
+  // layer, so p ≤ L and p·v ≤ L; the heaviest GPU holds the extra layers (stageLayerCounts). Llama 3
+  // 405B ran 126 layers on 16 interleaved stages, one layer fewer on the first and last (Dubey et al.
+  // 2024 Sec. 3.3.2); Megatron-Core takes uneven first/last stages (--decoder-first/last-pipeline-num-layers).
   if (p !== undefined && p > L) add('/parallelism/pipeline', `pipeline=${p} exceeds layers=${L}`);
   if (v !== undefined) {
     const pv = (p ?? 1) * v;
-    if (v > 1 && p !== undefined && p <= L && L % pv !== 0) {
-      add('/parallelism/virtualStages', `pipeline×virtualStages = ${p}×${v} = ${pv} does not divide layers=${L}`);
-    } else if (v > 1 && p === undefined && L % v !== 0) {
-      add('/parallelism/virtualStages', `virtualStages=${v} does not divide layers=${L}`);
+    if (v > 1 && p !== undefined && p <= L && pv > L) {
+      add('/parallelism/virtualStages', `pipeline×virtualStages = ${p}×${v} = ${pv} exceeds layers=${L} (each virtual stage needs a layer)`);
+    } else if (v > 1 && p === undefined && v > L) {
+      add('/parallelism/virtualStages', `virtualStages=${v} exceeds layers=${L}`);
     }
     if (v > 1 && schedule === '1f1b') add('/parallelism/virtualStages', `virtualStages=${v} needs schedule "interleaved" (1F1B has one stage per GPU)`);
     if (v > 1 && p === 1) add('/parallelism/virtualStages', `virtualStages=${v} needs pipeline > 1`);

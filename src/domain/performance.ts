@@ -21,6 +21,8 @@ import type {
 } from './types.js';
 import { attentionFlopsPerToken, hardwareFlopsPerToken, modelFlopsPerToken } from './flops.js';
 import { attentionHeadDims } from './model.js';
+import { stageLayerCounts } from './layout.js';
+import type { StageLayerCounts } from './layout.js';
 import type { ModelShapeWithMla } from './model.js';
 import {
   ACTIVATION_BYTES,
@@ -54,6 +56,7 @@ import {
   membersPerDomain,
   pointToPointSeconds,
   reduceScatterSeconds,
+  ringLatencySeconds,
 } from './collectives.js';
 
 /**
@@ -75,6 +78,10 @@ export interface PerformanceOptions {
   expertCommOverlap?: number;
   /** fused FlashAttention kernel; false = unfused QKᵀ, softmax, dropout, AV (Megatron 2021-2022) */
   flashAttention?: boolean;
+  /** FlashAttention fwd+bwd achieved share of the 16-bit dense peak on executed FLOPs (calibration.ts
+   *  flashAttentionEfficiency): the kernel generation matters, e.g. FlashAttention-2 on H100 ≈ 0.35
+   *  (Shah et al. 2024, FlashAttention-3 Fig. 5-6) against cuDNN / FlashAttention-3 ≈ 0.42-0.5 */
+  flashAttentionEfficiency?: number;
   /** fused norm / bias-activation / dropout-add kernels (Megatron, TransformerEngine, torch.compile; default);
    *  false = eager PyTorch ops, ≈ 4× the HBM traffic outside the GEMMs */
   fusedKernels?: boolean;
@@ -205,6 +212,9 @@ export function prepareWorkload(
   const upShare = shape.gatedMlp ? 2 / 3 : 1 / 2;
   const perExpert = moe && moe.experts > 0 ? counts.expertParametersPerMoeLayer / moe.experts : 0;
   const L = Math.max(1, shape.layers);
+  const flashOption = options.flashAttentionEfficiency;
+  const flashEfficiency =
+    flashOption !== undefined && Number.isFinite(flashOption) && flashOption > 0 ? Math.min(1, flashOption) : cal.flashAttentionEfficiency;
   return {
     L,
     h,
@@ -248,7 +258,7 @@ export function prepareWorkload(
     gemmSecondsPerFlop: 1 / (peak * gemmEff),
     // roofline ridge point (FLOP per byte) scaled: chips with more FLOPs per byte need bigger GEMMs
     gemmHalfIntensity: cal.gemmHalfIntensityRatio * (peak / Math.max(1, accelerator.memoryBandwidthBytesPerSecond)),
-    flashSecondsPerFlop: 1 / (sixteen * Math.min(cal.flashAttentionEfficiency, FLASH_EFFICIENCY_BOUND)),
+    flashSecondsPerFlop: 1 / (sixteen * Math.min(flashEfficiency, FLASH_EFFICIENCY_BOUND)),
     memorySecondsPerByte: 1 / memBps,
     kernelOverheadSeconds: cal.kernelOverheadSeconds,
     stepOverheadSeconds: cal.stepOverheadSeconds,
@@ -327,6 +337,9 @@ export function createPerformanceEstimate(): PerformanceEstimate {
 function positiveInt(x: number): number {
   return Number.isFinite(x) && x >= 1 ? Math.floor(x) : 1;
 }
+
+// scratch for the stage split (evaluateLayout allocates nothing when given `out`)
+const STAGE_LAYERS: StageLayerCounts = { heaviest: 0, last: 0 };
 
 /**
  * Step time and utilization of one layout (the fast path: no allocation when `out` is given).
@@ -450,13 +463,15 @@ export function evaluateLayout(
     layerCpExposed = exposedSeconds(cpComm, ctx.contextCommOverlap, attnFwd + attnBwd);
   }
 
-  // ---- expert parallel: dispatch + combine all-to-all forward and backward (+ forward again on full recompute)
+  // ---- expert parallel: dispatch + combine all-to-all forward and backward (+ forward again on full recompute).
+  // Overlap comes from running another micro-batch's attention and MLP meanwhile (DeepSeek-V3 DualPipe,
+  // Sec. 3.2.1; Megatron-Core's overlapped 1F1B all-to-all), so the whole layer's compute can hide it
   let layerEpExposed = 0;
   if (ctx.moeLayers > 0 && e > 1) {
     const a2aBytes = (T * ctx.topK * h * bytesAct) / t;
     const perDomain = membersPerDomain(e, t * c, fabric.domainSize);
     const epComm = (recompute === 'full' ? 6 : 4) * allToAllSeconds(a2aBytes, e, perDomain, fabric);
-    layerEpExposed = moeShare * exposedSeconds(epComm, ctx.expertCommOverlap, 3 * moeGemm);
+    layerEpExposed = moeShare * exposedSeconds(epComm, ctx.expertCommOverlap, layerFwd + layerBwd);
   }
 
   // ---- LM head on the last stage: logits GEMM T×h×V/t, vocab-parallel cross entropy, its TP traffic
@@ -464,22 +479,31 @@ export function evaluateLayout(
   const headCompute = 3 * headGemm + CROSS_ENTROPY_BYTES_PER_LOGIT * T * (ctx.V / t) * mem + 8 * ko;
   const headTp = exposedSeconds(2 * tpCollective, ctx.tensorCommOverlap, 3 * headGemm);
 
-  // ---- one micro-batch on the critical (last) pipeline stage: L/p layers plus the LM head
-  const lps = L / p;
-  const stageCompute = lps * (layerFwd + layerBwd) + headCompute;
+  // ---- one micro-batch on the critical pipeline stage. Layers split over p·v chunks as evenly as
+  // possible (layout.ts stageLayerCounts, the split memory.ts uses): GPU 0 holds the most layers, the
+  // last GPU possibly fewer plus the LM head; the slower of the two paces the pipeline (1F1B steady
+  // state runs at the slowest stage, Narayanan 2021 Sec. 2.2). Even splits: L/p layers + the head.
+  const split = stageLayerCounts(L, Math.min(p, L), v, STAGE_LAYERS);
+  const layerTime = layerFwd + layerBwd + layerRecompute + layerTpExposed + layerCpExposed + layerEpExposed;
+  const headTime = headCompute + headTp;
+  const lastIsCritical = split.last * layerTime + headTime >= split.heaviest * layerTime;
+  const lps = lastIsCritical ? split.last : split.heaviest;
+  const head = lastIsCritical ? 1 : 0;
+  const stageCompute = lps * (layerFwd + layerBwd) + head * headCompute;
   const stageRecompute = lps * layerRecompute;
-  const stageTp = lps * layerTpExposed + headTp;
+  const stageTp = lps * layerTpExposed + head * headTp;
   const stageCp = lps * layerCpExposed;
   const stageEp = lps * layerEpExposed;
   const perMicroBatch = stageCompute + stageRecompute + stageTp + stageCp + stageEp;
 
-  // ---- pipeline: bubble (p−1)/v stage-times (1F1B: Narayanan 2021 Sec. 2.2.1; interleaved Sec. 2.2.2),
-  // with the average stage (LM head shared over p), and the point-to-point sends: activation forward,
-  // gradient backward, v times per micro-batch when interleaved; 1/t of the tensor each (scatter/gather)
+  // ---- pipeline: bubble (p−1)/v average stage-times (1F1B: Narayanan 2021 Sec. 2.2.1; interleaved
+  // Sec. 2.2.2), the average stage being (L layers + LM head)/p, and the point-to-point sends:
+  // activation forward, gradient backward, v times per micro-batch when interleaved; 1/t of the tensor
+  // each (scatter/gather)
   let bubble = 0;
   let pipelineComm = 0;
   if (p > 1) {
-    const averageStage = perMicroBatch - headCompute * (1 - 1 / p);
+    const averageStage = (L * layerTime + headTime) / p;
     bubble = ((p - 1) / v) * averageStage;
     const inside = t * c * d * p <= fabric.domainSize;
     const send = pointToPointSeconds(actMessage / t, inside, fabric);
@@ -487,14 +511,26 @@ export function evaluateLayout(
   }
 
   // ---- data parallel over d·c ranks (tensor-parallel ranks innermost): gradients of the most loaded
-  // stage (its layers plus embedding or LM head), 1/t each; routed experts over d·c/e ranks
+  // GPU (its layers plus embedding or LM head), 1/t each; routed experts over d·c/e ranks
   const dpRanks = d * c;
-  const nonExpertParams = (ctx.nonExpertTransformerParameters / p + ctx.edgeParameters) / t;
-  const expertParams = ctx.expertParameters / (p * t * e);
+  const stageShare = split.heaviest / L;
+  const nonExpertParams = (ctx.nonExpertTransformerParameters * stageShare + ctx.edgeParameters) / t;
+  const expertParams = (ctx.expertParameters * stageShare) / (t * e);
   const expertDpRanks = Math.max(1, dpRanks / e);
   const dpPerDomain = membersPerDomain(dpRanks, t, fabric.domainSize);
   const edpPerDomain = membersPerDomain(expertDpRanks, t * e, fabric.domainSize);
-  let dataComm = 0;
+  const reduceGradients =
+    reduceScatterSeconds(nonExpertParams * ctx.gradBytes, dpRanks, dpPerDomain, fabric) +
+    reduceScatterSeconds(expertParams * ctx.gradBytes, expertDpRanks, edpPerDomain, fabric);
+  const gatherParameters =
+    allGatherSeconds(nonExpertParams * ctx.gatherBytes, dpRanks, dpPerDomain, fabric) +
+    allGatherSeconds(expertParams * ctx.gatherBytes, expertDpRanks, edpPerDomain, fabric);
+  // What the traffic can hide behind. Gradients accumulate over the m micro-batches, so a once-per-step
+  // reduction starts in the backward of the last one and the updated parameters are needed by the
+  // forward of the first one (Megatron --overlap-grad-reduce / --overlap-param-gather, PyTorch DDP
+  // no_sync): one micro-batch of the most loaded GPU, not the whole step. The first stage, which ends
+  // the step, has no bubble to spare before its first forward or after its last backward.
+  let dataComm: number;
   let hideable: number;
   const zero = layout.zeroStage;
   if (zero === 0) {
@@ -502,26 +538,28 @@ export function evaluateLayout(
     dataComm =
       allReduceSeconds(nonExpertParams * ctx.gradBytes, dpRanks, dpPerDomain, fabric) +
       allReduceSeconds(expertParams * ctx.gradBytes, expertDpRanks, edpPerDomain, fabric);
-    hideable = perMicroBatch + bubble;
+    hideable = perMicroBatch;
   } else if (zero === 3) {
     // ZeRO-3 / FSDP: parameters all-gathered for forward and again for backward, gradients reduce-scattered,
     // every micro-batch (Rajbhandari et al. 2020 Sec. 5.3: 1.5× the all-reduce volume per pass)
-    const perPass =
-      2 * allGatherSeconds(nonExpertParams * ctx.gatherBytes, dpRanks, dpPerDomain, fabric) +
-      reduceScatterSeconds(nonExpertParams * ctx.gradBytes, dpRanks, dpPerDomain, fabric) +
-      2 * allGatherSeconds(expertParams * ctx.gatherBytes, expertDpRanks, edpPerDomain, fabric) +
-      reduceScatterSeconds(expertParams * ctx.gradBytes, expertDpRanks, edpPerDomain, fabric);
-    dataComm = m * perPass;
-    hideable = m * perMicroBatch + bubble;
+    // FSDP wraps each layer: one all-gather (×2) and reduce-scatter per layer, each paying the ring latency
+    // (the bandwidth term above already covers the bytes); the embedding/LM head is one more unit
+    const units = split.heaviest + 1;
+    const unitLatency =
+      3 * ringLatencySeconds(dpRanks, dpPerDomain, fabric) + (ctx.expertParameters > 0 ? 3 * ringLatencySeconds(expertDpRanks, edpPerDomain, fabric) : 0);
+    dataComm = m * (2 * gatherParameters + reduceGradients + (units - 1) * unitLatency);
+    hideable = m * perMicroBatch;
+  } else if (zero === 2) {
+    // ZeRO-2 keeps only its shard of the gradients, so every micro-batch's gradients are reduce-scattered
+    // in its backward (Rajbhandari et al. 2020 Sec. 5.2; DeepSpeed stage 2 reduces each micro-step and
+    // refuses pipeline parallelism); the updated parameters are all-gathered once per step
+    dataComm = m * reduceGradients + gatherParameters;
+    hideable = m * perMicroBatch;
   } else {
-    // ZeRO-1/2 (Megatron distributed optimizer): reduce-scatter gradients, all-gather updated 16-bit
-    // parameters, once per step (Rajbhandari et al. 2020 Sec. 5.1-5.2)
-    dataComm =
-      reduceScatterSeconds(nonExpertParams * ctx.gradBytes, dpRanks, dpPerDomain, fabric) +
-      allGatherSeconds(nonExpertParams * ctx.gatherBytes, dpRanks, dpPerDomain, fabric) +
-      reduceScatterSeconds(expertParams * ctx.gradBytes, expertDpRanks, edpPerDomain, fabric) +
-      allGatherSeconds(expertParams * ctx.gatherBytes, expertDpRanks, edpPerDomain, fabric);
-    hideable = perMicroBatch + bubble;
+    // ZeRO-1 (Megatron distributed optimizer): full gradient buffer, reduce-scattered once per step,
+    // updated parameters all-gathered once (Rajbhandari et al. 2020 Sec. 5.1)
+    dataComm = reduceGradients + gatherParameters;
+    hideable = perMicroBatch;
   }
   const dataExposed = exposedSeconds(dataComm, ctx.dataCommOverlap, hideable);
 
