@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { divisors, layoutProblems } from '../src/domain/layout.js';
+import { estimateMemory, memoryLowerBoundBytes } from '../src/domain/memory.js';
+import { estimatePerformance } from '../src/domain/performance.js';
 import {
+  TopK,
   explainRunnerUp,
   modelEvaluator,
   searchLayouts,
@@ -9,7 +12,7 @@ import {
   type LayoutCandidate,
   type SearchRequest,
 } from '../src/domain/parallelism.js';
-import type { Accelerator, ParallelLayout, RecomputeMode, ZeroStage } from '../src/domain/types.js';
+import type { Accelerator, ModelShape, ParallelLayout, RecomputeMode, ZeroStage } from '../src/domain/types.js';
 import { A100_80GB, H100_SXM } from './fixtures/accelerators.js';
 import { standInEvaluator, type StandInCalls } from './fixtures/search-evaluator.js';
 import { GPT3_175B, LLAMA2_7B, LLAMA31_405B, searchRequest, training } from './fixtures/search-workloads.js';
@@ -22,8 +25,18 @@ interface Scored {
   bytes: number;
 }
 
-/** Every valid layout, no pruning: the reference the pruned search must reproduce. */
-function bruteForce(req: SearchRequest, factory: EvaluatorFactory): { all: number; fitting: Scored[]; minBytes: number } {
+/** Two step times equal within a relative 1e-12, as the search compares them. */
+function ties(a: number, b: number): boolean {
+  return Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b));
+}
+
+/**
+ * Every valid layout, no pruning: the reference the pruned search must reproduce.
+ * timed: the fitting layouts left after recomputation dominance (what the search must time);
+ * fitting: those ranked by (step time, memory), without the weakly dominated ones (a tie on step
+ * time with no less memory than a better-ranked layout), which the search does not list.
+ */
+function bruteForce(req: SearchRequest, factory: EvaluatorFactory): { all: number; timed: number; fitting: Scored[]; minBytes: number } {
   const ev = factory(req);
   const N = req.gpus;
   const f = req.fixed;
@@ -46,6 +59,7 @@ function bruteForce(req: SearchRequest, factory: EvaluatorFactory): { all: numbe
                     if (f.schedule !== undefined && f.schedule !== schedule) continue;
                     all++;
                     if (sp && t === 1 && f.sequenceParallel === undefined) continue; // same layout as sp off
+                    if (z > 0 && d * c === 1 && f.zeroStage === undefined) continue; // ZeRO over one rank: same as ZeRO-0
                     const layout: ParallelLayout = { tensor: t, pipeline: p, data: d, context: c, expert: e, microBatchSize: b, zeroStage: z, recompute: r, sequenceParallel: sp, schedule, virtualStages: v };
                     if (layoutProblems(req.shape, req.training, N, layout).length > 0) continue;
                     if (t > req.accelerator.scaleUpDomainSize && !req.allowTensorBeyondScaleUp && f.tensor === undefined) continue;
@@ -62,7 +76,13 @@ function bruteForce(req: SearchRequest, factory: EvaluatorFactory): { all: numbe
   for (const x of fitting) least.set(key(x.layout), Math.min(least.get(key(x.layout)) ?? 9, rank[x.layout.recompute]));
   const kept = fitting.filter((x) => rank[x.layout.recompute] === least.get(key(x.layout)));
   kept.sort((x, y) => x.seconds - y.seconds || x.bytes - y.bytes);
-  return { all, fitting: kept, minBytes };
+  const ranked: Scored[] = [];
+  for (const x of kept) {
+    const tie = ranked.findIndex((y) => ties(x.seconds, y.seconds));
+    if (tie < 0) ranked.push(x);
+    else if (x.bytes < ranked[tie]!.bytes) ranked[tie] = x;
+  }
+  return { all, timed: kept.length, fitting: ranked, minBytes };
 }
 
 function expectValid(req: SearchRequest, candidates: LayoutCandidate[]): void {
@@ -81,6 +101,14 @@ function expectValid(req: SearchRequest, candidates: LayoutCandidate[]): void {
 
 /** A 40 GiB variant of the H100 (memory-hungrier problem on the same chip). */
 const H100_40GB: Accelerator = { ...H100_SXM, id: 'h100-40gb-test', memoryBytes: 40 * GiB };
+
+/** DeepSeek-V2-Lite (arXiv 2405.04434 App. B, HF config.json): 27 layers, the first dense, 64 routed
+ *  experts (top-6) + 2 shared; attention as MHA here (its MLA fields left out). */
+const DEEPSEEK_V2_LITE_MHA: ModelShape = {
+  layers: 27, hiddenSize: 2048, attentionHeads: 16, kvHeads: 16, headDim: 128, ffnHiddenSize: 10944,
+  vocabSize: 102400, gatedMlp: true, tiedEmbeddings: false,
+  moe: { experts: 64, activeExperts: 6, expertFfnHiddenSize: 1408, sharedExperts: 2, denseLayers: 1 },
+};
 
 describe('searchLayouts (stand-in memory and time model)', () => {
   const standIn = standInEvaluator();
@@ -101,7 +129,7 @@ describe('searchLayouts (stand-in memory and time model)', () => {
     // pruning: the time model ran on a fraction of the fitting layouts (dominated recomputation)
     // the time model ran exactly on the fitting, non-dominated layouts: a small part of the space
     expect(calls.step).toBe(result.evaluated);
-    expect(result.evaluated).toBe(ref.fitting.length);
+    expect(result.evaluated).toBe(ref.timed);
     expect(result.evaluated).toBeLessThan(result.searched / 5);
     expectValid(small, result.candidates);
   });
@@ -186,9 +214,66 @@ describe('searchLayouts (stand-in memory and time model)', () => {
     expect(result.candidates.map((c) => c.parallelism)).toEqual(searchLayouts(small, standIn).candidates.map((c) => c.parallelism));
   });
 
+  it('lists no two candidates tying on step time: of a tie, the leaner layout (ties from fields the model ignores)', () => {
+    // the stand-in's step time ignores sequence parallelism and charges ZeRO-1 and ZeRO-2 alike,
+    // while both save memory: brute force finds many exact ties among the fastest layouts
+    const ref = bruteForce(small, standIn);
+    expect(ref.timed).toBeGreaterThan(ref.fitting.length);
+    const result = searchLayouts(small, standIn);
+    const seconds = result.candidates.map((c) => c.performance.stepSeconds);
+    for (let i = 1; i < seconds.length; i++) expect(seconds[i]! / seconds[i - 1]!).toBeGreaterThan(1 + 1e-12);
+    for (const c of result.candidates) {
+      const l = c.parallelism;
+      // ZeRO-2 holds less than ZeRO-1 at the same step time; sequence parallel less than without
+      expect(l.zeroStage, JSON.stringify(l)).not.toBe(1);
+      if (l.tensor > 1) expect(l.sequenceParallel, JSON.stringify(l)).toBe(true);
+    }
+  });
+
+  it('does not repeat ZeRO over a one-rank data-parallel group, unless the stage is fixed', () => {
+    // d = c = 1: 16 GPUs as t × p only; ZeRO-1/2/3 shard over one rank, i.e. nothing
+    const req = { ...small, fixed: { data: 1, context: 1 }, topK: 50 };
+    const result = searchLayouts(req, standIn);
+    expect(result.candidates.length).toBeGreaterThan(0);
+    for (const c of result.candidates) expect(c.parallelism.zeroStage).toBe(0);
+    expect(result.searched).toBe(searchSpaceSize(req));
+    const fixed = searchLayouts({ ...req, fixed: { ...req.fixed, zeroStage: 3 } }, standIn);
+    expect(fixed.candidates.length).toBeGreaterThan(0);
+    for (const c of fixed.candidates) expect(c.parallelism.zeroStage).toBe(3);
+  });
+
   it('says why the runner-up lost', () => {
     const result = searchLayouts(small, standIn);
     expect(result.runnerUpReason).toMatch(/^runner-up .+: (\+\d+\.\d% step time, mostly .+ \(\+.+\)|same step time within 0\.05%.*)$/);
+  });
+});
+
+describe('TopK (the search\'s best-K list)', () => {
+  const at = (tensor: number): ParallelLayout => ({ tensor, pipeline: 1, data: 1, context: 1, expert: 1, microBatchSize: 1, zeroStage: 0, recompute: 'none', sequenceParallel: false, schedule: '1f1b', virtualStages: 1 });
+  const kept = (top: TopK) => Array.from({ length: top.size }, (_, i) => [top.scores[i], top.memories[i], top.layouts[i]!.tensor]);
+
+  it('keeps the k best by (score, memory), in order, reusing its slots', () => {
+    const top = new TopK(3);
+    top.offer(5, 10, at(1));
+    top.offer(3, 10, at(2));
+    top.offer(4, 10, at(4));
+    expect(top.threshold).toBe(5);
+    top.offer(6, 1, at(8)); // worse than the worst kept: ignored
+    top.offer(1, 10, at(16));
+    expect(kept(top)).toEqual([[1, 10, 16], [3, 10, 2], [4, 10, 4]]);
+    expect(new Set(top.layouts).size).toBe(3);
+  });
+
+  it('a tie on score keeps only the leaner layout, whichever comes first; equal memory keeps the first', () => {
+    const top = new TopK(4);
+    top.offer(2, 50, at(1));
+    top.offer(2 * (1 + 1e-14), 60, at(2)); // ties, more memory: not kept
+    top.offer(2, 50, at(4)); // ties, same memory: not kept
+    expect(kept(top)).toEqual([[2, 50, 1]]);
+    top.offer(2 * (1 - 1e-14), 40, at(8)); // ties, less memory: replaces it
+    top.offer(2 * (1 + 1e-9), 10, at(16)); // a real difference: kept beside it
+    expect(kept(top)).toEqual([[2 * (1 - 1e-14), 40, 8], [2 * (1 + 1e-9), 10, 16]]);
+    expect(new Set(top.layouts).size).toBe(4);
   });
 });
 
@@ -236,6 +321,31 @@ describe('searchLayouts with the real memory and time models', () => {
     const got = result.candidates.map((c) => c.performance.stepSeconds);
     const want = ref.fitting.slice(0, 10).map((s) => s.seconds);
     for (let i = 0; i < 10; i++) expect(got[i]! / want[i]!).toBeCloseTo(1, 9);
+  });
+
+  it('the fast path (prepared memory + time models) returns exactly what the one-shot models give', () => {
+    // the evaluator the search ran on before prepareMemory: estimateMemory / estimatePerformance per layout
+    const oneShot: EvaluatorFactory = (r) => ({
+      capacityBytes: r.accelerator.memoryBytes,
+      memoryLowerBoundBytes: (l) => memoryLowerBoundBytes(r.shape, r.counts, r.training, l, r.accelerator),
+      leafLowerBound: false,
+      memoryBytes: (l) => estimateMemory(r.shape, r.counts, r.training, l, r.accelerator).perGpu.totalBytes,
+      stepSeconds: (l) => estimatePerformance(r.shape, r.counts, r.training, l, r.accelerator).stepSeconds,
+      memory: (l) => estimateMemory(r.shape, r.counts, r.training, l, r.accelerator),
+      performance: (l) => estimatePerformance(r.shape, r.counts, r.training, l, r.accelerator),
+    });
+    const requests = [
+      // an odd layer count (uneven 1F1B and interleaved splits) and a leading dense layer before MoE ones
+      searchRequest(DEEPSEEK_V2_LITE_MHA, training(4096, 64, 'fp8'), H100_SXM, 32, { topK: 20 }),
+      searchRequest(GPT3_175B, training(2048, 64), A100_80GB, 64, { topK: 20 }), // 96 layers: p·v up to 96
+    ];
+    for (const req of requests) {
+      const fast = searchLayouts(req);
+      const slow = searchLayouts(req, oneShot);
+      expect(fast.candidates.length).toBeGreaterThan(0);
+      expect(fast.candidates).toEqual(slow.candidates);
+      expect({ ...fast, elapsedMs: 0 }).toEqual({ ...slow, elapsedMs: 0 });
+    }
   });
 
   it('the real lower bound never exceeds the real memory', () => {

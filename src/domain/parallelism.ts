@@ -7,12 +7,14 @@
 //  - dominance: with everything else fixed, more recomputation only adds time (Korthikanti et al.
 //    2022 Sec. 5), so only the least recomputation that fits is timed; memory grows with the
 //    micro-batch, so recomputation levels that did not fit at a smaller b are not tried at a larger
-//    one, and once nothing fits at b no larger b is tried.
+//    one, and once nothing fits at b no larger b is tried; sequence parallelism at t = 1 and ZeRO
+//    over a one-rank data-parallel group are the same run as without them, so they are not repeated;
+//    in the top-K a layout that ties a kept one's step time with no less memory is not kept.
 // The hot path mutates one layout object and keeps the top-K in preallocated slots: no allocation
-// per layout beyond what the evaluators do. Pure and synchronous; the clock is read every
-// CLOCK_CHECK_INTERVAL layouts to honour the time budget.
+// per layout beyond what the evaluators do (the memory model's fast path allocates nothing). Pure
+// and synchronous; the clock is read every CLOCK_CHECK_INTERVAL layouts to honour the time budget.
 import { completeLayout, describeLayout, divisors, layoutProblems, tensorDegreesForShape } from './layout.js';
-import { estimateMemory, memoryLowerBoundBytes } from './memory.js';
+import { estimateMemoryPrepared, evaluateMemoryBytes, evaluateMemoryLowerBoundBytes, prepareMemory } from './memory.js';
 import { createPerformanceEstimate, evaluateLayout, prepareWorkload } from './performance.js';
 import type {
   Accelerator,
@@ -89,22 +91,25 @@ export interface LayoutEvaluator {
 export type EvaluatorFactory = (request: SearchRequest) => LayoutEvaluator;
 
 /**
- * The real memory (memory.ts) and time (performance.ts) models. The time model's fast path
- * (prepareWorkload once per request, evaluateLayout into one reused estimate) keeps the hot loop
- * allocation-free on the performance side.
+ * The real memory (memory.ts) and time (performance.ts) models through their prepared fast paths:
+ * prepareMemory / prepareWorkload once per request, then evaluateMemoryBytes and evaluateLayout
+ * (into one reused estimate) per layout, with no per-layout objects on either side. The
+ * full breakdowns (estimateMemoryPrepared, evaluateLayout into a new estimate) run only for the
+ * returned candidates; they share the fast paths' code, so the figures agree exactly.
  */
 export const modelEvaluator: EvaluatorFactory = (req) => {
   const { shape, counts, training, accelerator } = req;
   const ctx = prepareWorkload(shape, counts, training, accelerator);
+  const mem = prepareMemory(shape, counts, training, accelerator);
   const scratch = createPerformanceEstimate();
   return {
     capacityBytes: accelerator.memoryBytes,
-    memoryLowerBoundBytes: (l) => memoryLowerBoundBytes(shape, counts, training, l, accelerator),
-    // the bound builds the same per-layer plan as the exact model: per sub-tree only
+    memoryLowerBoundBytes: (l) => evaluateMemoryLowerBoundBytes(mem, l),
+    // the bound costs about as much as the exact model (same per-layer plan): per sub-tree only
     leafLowerBound: false,
-    memoryBytes: (l) => estimateMemory(shape, counts, training, l, accelerator).perGpu.totalBytes,
+    memoryBytes: (l) => evaluateMemoryBytes(mem, l),
     stepSeconds: (l) => evaluateLayout(ctx, l, scratch).stepSeconds,
-    memory: (l) => estimateMemory(shape, counts, training, l, accelerator),
+    memory: (l) => estimateMemoryPrepared(mem, l),
     performance: (l) => evaluateLayout(ctx, l),
   };
 };
@@ -195,8 +200,14 @@ function blankLayout(): ParallelLayout {
   return { tensor: 1, pipeline: 1, data: 1, context: 1, expert: 1, microBatchSize: 1, zeroStage: 0, recompute: 'none', sequenceParallel: false, schedule: '1f1b', virtualStages: 1 };
 }
 
-/** Best-K list in preallocated slots, ordered by (score, memory) ascending. */
-class TopK {
+/**
+ * Best-K list in preallocated slots, ordered by (score, memory) ascending. A layout whose score ties
+ * a kept one's (relative 1e-12) and needs no less memory is weakly dominated (no faster, no leaner)
+ * and is not kept: such ties come from fields the time model does not see (e.g. ZeRO-1 vs ZeRO-2
+ * in a model that charges them the same traffic), and listing both would only crowd out real
+ * alternatives. A tying layout with less memory replaces the kept one.
+ */
+export class TopK {
   readonly scores: Float64Array;
   readonly memories: Float64Array;
   readonly layouts: ParallelLayout[];
@@ -213,6 +224,11 @@ class TopK {
   offer(score: number, memoryBytes: number, layout: ParallelLayout): void {
     const k = this.k;
     if (k === 0) return;
+    for (let j = 0; j < this.size; j++) {
+      if (!ties(score, this.scores[j] ?? Infinity)) continue;
+      if (memoryBytes >= (this.memories[j] ?? Infinity)) return;
+      this.remove(j--);
+    }
     let i = this.size < k ? this.size : k - 1;
     if (this.size === k && !better(score, memoryBytes, this.scores[i] ?? Infinity, this.memories[i] ?? Infinity)) return;
     const slot = this.layouts[i] as ParallelLayout; // the evicted (or unused) slot is reused
@@ -228,14 +244,36 @@ class TopK {
     copyLayout(layout, slot);
     if (this.size < k) this.size++;
   }
+  /** drop entry j, moving its slot object to the end for reuse */
+  private remove(j: number): void {
+    const slot = this.layouts[j] as ParallelLayout;
+    for (let q = j; q < this.size - 1; q++) {
+      this.scores[q] = this.scores[q + 1] ?? 0;
+      this.memories[q] = this.memories[q + 1] ?? 0;
+      this.layouts[q] = this.layouts[q + 1] as ParallelLayout;
+    }
+    this.size--;
+    this.layouts[this.size] = slot;
+  }
+}
+
+/** Two scores equal within a relative 1e-12 (floating-point noise, not a modelled difference). */
+function ties(score: number, otherScore: number): boolean {
+  return Math.abs(score - otherScore) <= 1e-12 * Math.max(Math.abs(score), Math.abs(otherScore));
 }
 
 /** Lower score wins; on a tie (relative 1e-12) the layout with more memory headroom wins. */
 function better(score: number, mem: number, otherScore: number, otherMem: number): boolean {
-  const tol = 1e-12 * Math.max(Math.abs(score), Math.abs(otherScore));
-  if (score < otherScore - tol) return true;
-  if (score > otherScore + tol) return false;
+  if (!ties(score, otherScore)) return score < otherScore;
   return mem < otherMem;
+}
+
+/** Order of the returned candidates: step time, then memory; 0 when both tie (the sort is stable). */
+function compareCandidates(a: LayoutCandidate, b: LayoutCandidate): number {
+  const sa = a.performance.stepSeconds, sb = b.performance.stepSeconds;
+  if (!ties(sa, sb)) return sa < sb ? -1 : 1;
+  const ma = a.memory.perGpu.totalBytes, mb = b.memory.perGpu.totalBytes;
+  return ma < mb ? -1 : ma > mb ? 1 : 0;
 }
 
 const BREAKDOWN_LABELS: Record<keyof StepTimeBreakdown, string> = {
@@ -369,8 +407,8 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
     x.data = d;
     const perRank = B / d;
     for (const v of V) {
-      // 1F1B may split layers unevenly (Llama 3 405B: 126 layers on 16 stages); interleaving needs L divisible by p·v.
-      if ((v > 1 && (p === 1 || L % (p * v) !== 0))) {
+      // layers may split unevenly, 1F1B and interleaved alike (Llama 3 405B: 126 layers on 16 stages); every virtual stage needs a layer: p·v ≤ L
+      if (v > 1 && (p === 1 || p * v > L)) {
         prunedDiv += perV;
         continue;
       }
@@ -451,6 +489,10 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
             x.sequenceParallel = sp;
             for (let zi = 0; zi < Z.length; zi++) {
               x.zeroStage = Z[zi] as ZeroStage;
+              if (x.zeroStage > 0 && d * c === 1 && Z.length > 1) {
+                prunedDom += R.length; // ZeRO over a one-rank data-parallel group shards nothing: the ZeRO-0 layout
+                continue;
+              }
               // memory grows with b: recomputation levels that did not fit at a smaller b do not fit now
               const slot = si * Z.length + zi;
               let ri = leastFitting[slot] as number;
@@ -504,7 +546,7 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
     candidates.push(cand);
   }
   // the full models rank the final list (they agree with the fast path; this guards a drift)
-  candidates.sort((a, b) => (better(a.performance.stepSeconds, a.memory.perGpu.totalBytes, b.performance.stepSeconds, b.memory.perGpu.totalBytes) ? -1 : 1));
+  candidates.sort(compareCandidates);
 
   const result: SearchResult = {
     candidates,
