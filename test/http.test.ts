@@ -228,6 +228,18 @@ describe('the other plan endpoints', () => {
     expect(e.assumptions.some((a: any) => a.field === '/hardware/count')).toBe(true);
   });
 
+  it('efficiency.* reaches the time and memory models: no TP overlap is slower, no flash attention needs more memory', async () => {
+    const fixed = { ...body, parallelism: { tensor: 8, pipeline: 4, data: 16, microBatchSize: 1, recompute: 'none', zeroStage: 1 } };
+    const withOverlap = (await post('/v1/estimate', { ...fixed, efficiency: { tensorCommOverlap: 1 } })).json();
+    const without = (await post('/v1/estimate', { ...fixed, efficiency: { tensorCommOverlap: 0 } })).json();
+    expect(without.performance.breakdownSeconds.tensorComm).toBeGreaterThan(withOverlap.performance.breakdownSeconds.tensorComm);
+    expect(without.performance.stepSeconds).toBeGreaterThan(withOverlap.performance.stepSeconds);
+    const flash = (await post('/v1/memory', fixed)).json();
+    const noFlash = (await post('/v1/memory', { ...fixed, efficiency: { flashAttention: false } })).json();
+    // without flash attention the a·s² score matrices are kept (Korthikanti 2022 Eq. 1: 5as²b per layer)
+    expect(noFlash.perGpu.activationsBytes).toBeGreaterThan(flash.perGpu.activationsBytes);
+  });
+
   it('efficiency.mfu overrides the performance model', async () => {
     const e = (await post('/v1/estimate', { ...body, efficiency: { mfu: 0.5 } })).json();
     expect(e.performance.mfu).toBeCloseTo(0.5, 6);

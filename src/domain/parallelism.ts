@@ -14,8 +14,8 @@
 // per layout beyond what the evaluators do (the memory model's fast path allocates nothing). Pure
 // and synchronous; the clock is read every CLOCK_CHECK_INTERVAL layouts to honour the time budget.
 import { completeLayout, describeLayout, divisors, layoutProblems, tensorDegreesForShape } from './layout.js';
-import { estimateMemoryPrepared, evaluateMemoryBytes, evaluateMemoryLowerBoundBytes, prepareMemory } from './memory.js';
-import { createPerformanceEstimate, evaluateLayout, prepareWorkload } from './performance.js';
+import { estimateMemoryPrepared, evaluateMemoryBytes, evaluateMemoryLowerBoundBytes, prepareMemory, type MemoryOptions } from './memory.js';
+import { createPerformanceEstimate, evaluateLayout, prepareWorkload, type PerformanceOptions } from './performance.js';
 import type {
   Accelerator,
   MemoryEstimate,
@@ -41,6 +41,14 @@ export interface SearchRequest {
   timeBudgetMs: number;
   allowTensorBeyondScaleUp?: boolean;
   gpuHourUsd?: number;
+  /** software-stack options of the memory and time models (flash attention, communication overlap, fused kernels) */
+  modelOptions?: ModelOptions;
+}
+
+/** What the request says about the training stack; left out, each model uses its per-generation default. */
+export interface ModelOptions {
+  memory?: MemoryOptions;
+  performance?: PerformanceOptions;
 }
 
 export interface LayoutCandidate {
@@ -99,8 +107,8 @@ export type EvaluatorFactory = (request: SearchRequest) => LayoutEvaluator;
  */
 export const modelEvaluator: EvaluatorFactory = (req) => {
   const { shape, counts, training, accelerator } = req;
-  const ctx = prepareWorkload(shape, counts, training, accelerator);
-  const mem = prepareMemory(shape, counts, training, accelerator);
+  const ctx = prepareWorkload(shape, counts, training, accelerator, req.modelOptions?.performance);
+  const mem = prepareMemory(shape, counts, training, accelerator, req.modelOptions?.memory);
   const scratch = createPerformanceEstimate();
   return {
     capacityBytes: accelerator.memoryBytes,

@@ -90,18 +90,15 @@ export function searchRequestFor(w: ResolvedWorkload, gpus: number, overrides: P
     timeBudgetMs: w.search.timeBudgetMs,
     allowTensorBeyondScaleUp: w.search.allowTensorBeyondScaleUp,
     ...(w.cost.gpuHourUsd !== undefined ? { gpuHourUsd: w.cost.gpuHourUsd } : {}),
+    modelOptions: w.modelOptions,
     ...overrides,
   };
-}
-
-function globalBatchPath(w: ResolvedWorkload): string {
-  return w.assumptions.some((a) => a.field === '/training/globalBatchSize' && a.reason.startsWith('about')) ? '/training' : '/training/globalBatchTokens';
 }
 
 /** Problems with the request's fixed layout fields on `gpus` GPUs (divisibility, products). */
 export function fixedLayoutProblems(w: ResolvedWorkload, gpus: number): FieldProblem[] {
   return layoutProblems(w.model.shape, w.training, gpus, w.fixedLayout, w.accelerator, {
-    globalBatchPath: globalBatchPath(w),
+    globalBatchPath: w.globalBatchPath,
     tensorWithinScaleUp: !w.search.allowTensorBeyondScaleUp,
   });
 }
@@ -117,8 +114,8 @@ function mostShardedLayout(w: ResolvedWorkload, gpus: number): ParallelLayout | 
 function evaluate(w: ResolvedWorkload, layout: ParallelLayout): { memory: MemoryEstimate; performance: PerformanceEstimate } {
   const { shape, counts } = w.model;
   return {
-    memory: estimateMemory(shape, counts, w.training, layout, w.accelerator),
-    performance: estimatePerformance(shape, counts, w.training, layout, w.accelerator),
+    memory: estimateMemory(shape, counts, w.training, layout, w.accelerator, w.modelOptions.memory),
+    performance: estimatePerformance(shape, counts, w.training, layout, w.accelerator, w.modelOptions.performance),
   };
 }
 

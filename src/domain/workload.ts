@@ -5,6 +5,8 @@ import type { WorkloadInput } from '../schemas/workload.js';
 import { LIMITS } from '../schemas/workload.js';
 import { costInputProblems } from './cost.js';
 import { countParameters, inferShapeFromParameters, MIN_INFERABLE_PARAMETERS, shapeProblems } from './model.js';
+import type { ModelOptions } from './parallelism.js';
+import type { PerformanceOptions } from './performance.js';
 import type {
   Accelerator,
   Assumption,
@@ -81,7 +83,11 @@ export interface ResolvedWorkload {
   /** GPUs given by the request (hardware.count, or the product of a fully given layout); undefined → sized */
   gpus?: number;
   fixedLayout: Partial<ParallelLayout>;
+  /** the request field that set the global batch, for problems about it */
+  globalBatchPath: string;
   mfuOverride?: number;
+  /** training-stack options for the memory and time models (efficiency.* of the request) */
+  modelOptions: ModelOptions;
   cost: ResolvedCostInputs;
   constraints: { deadlineDays?: number; budgetUsd?: number };
   search: ResolvedSearchOptions;
@@ -235,6 +241,21 @@ export function sequencesForBatchTokens(tokens: number, sequenceLength: number):
   return sequences === exact ? { sequences } : { sequences, reason: `globalBatchTokens ${tokens} rounded to ${sequences} whole sequences of ${sequenceLength} tokens` };
 }
 
+/** efficiency.* → the options of the memory and time models; only what the request gives. */
+function modelOptionsOf(e: WorkloadInput['efficiency']): ModelOptions {
+  if (!e) return {};
+  const performance: PerformanceOptions = {};
+  for (const key of ['tensorCommOverlap', 'dataCommOverlap', 'pipelineCommOverlap', 'contextCommOverlap', 'expertCommOverlap'] as const) {
+    if (e[key] !== undefined) performance[key] = e[key];
+  }
+  if (e.flashAttention !== undefined) performance.flashAttention = e.flashAttention;
+  if (e.fusedKernels !== undefined) performance.fusedKernels = e.fusedKernels;
+  return {
+    performance,
+    ...(e.flashAttention !== undefined ? { memory: { flashAttention: e.flashAttention } } : {}),
+  };
+}
+
 export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, options: ResolveOptions): ResolvedWorkload | { problems: FieldProblem[] } {
   const problems: FieldProblem[] = [];
   const assumptions: Assumption[] = [];
@@ -326,7 +347,9 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
     accelerator,
     ...(gpus !== undefined ? { gpus } : {}),
     fixedLayout,
+    globalBatchPath: t.globalBatchTokens !== undefined ? '/training/globalBatchTokens' : t.globalBatchSize !== undefined ? '/training/globalBatchSize' : '/training',
     ...(input.efficiency?.mfu !== undefined ? { mfuOverride: input.efficiency.mfu } : {}),
+    modelOptions: modelOptionsOf(input.efficiency),
     cost: { ...(input.cost ?? {}) },
     constraints: { ...(input.constraints ?? {}) },
     search,
