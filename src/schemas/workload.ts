@@ -108,11 +108,21 @@ export const ParallelismInputSchema = Type.Object(
   { additionalProperties: false, description: 'every field optional; what is left out is searched' },
 );
 
+const Fraction = (description: string) => Type.Optional(Type.Number({ minimum: 0, maximum: 1, description }));
+
 export const EfficiencyInputSchema = Type.Object(
   {
-    mfu: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: "model FLOPs utilisation 0..1; overrides the performance model's prediction" })),
+    // bounded below so that no valid request divides by a denormal (a 5e-324 MFU made days Infinity: issue 5 fuzz)
+    mfu: Type.Optional(Type.Number({ minimum: 0.001, maximum: 1, description: "model FLOPs utilisation 0.001..1; overrides the performance model's prediction" })),
+    tensorCommOverlap: Fraction('share of tensor-parallel communication hidden behind GEMMs (TransformerEngine --tp-comm-overlap); default per generation (Hopper 0.7, Ampere 0)'),
+    dataCommOverlap: Fraction('share of data-parallel gradient reduce / parameter gather hidden behind backward / forward; default per generation'),
+    pipelineCommOverlap: Fraction('share of pipeline send/recv hidden behind compute; default per generation'),
+    contextCommOverlap: Fraction('share of context-parallel K/V exchange hidden behind attention; default per generation'),
+    expertCommOverlap: Fraction('share of expert-parallel all-to-all hidden behind compute; default per generation'),
+    flashAttention: Type.Optional(Type.Boolean({ description: 'fused FlashAttention (default true): no s² score matrices in memory, one attention kernel in time' })),
+    fusedKernels: Type.Optional(Type.Boolean({ description: 'fused norm / activation / dropout-add kernels (default true); false = eager PyTorch' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'what is known about the training stack; each left-out field takes the per-generation default of src/domain/calibration.ts' },
 );
 
 export const CostInputSchema = Type.Object(
@@ -121,8 +131,8 @@ export const CostInputSchema = Type.Object(
     purchaseUsdPerGpu: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000_000, description: 'purchase price per GPU incl. its share of the server; default the catalog' })),
     electricityUsdPerKwh: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
     pue: Type.Optional(Type.Number({ minimum: 1, maximum: 5, description: 'power usage effectiveness' })),
-    depreciationYears: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 50 })),
-    utilization: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'average power draw as a fraction of TDP' })),
+    depreciationYears: Type.Optional(Type.Number({ minimum: 0.1, maximum: 50 })),
+    utilization: Type.Optional(Type.Number({ minimum: 0.01, maximum: 1, description: 'average power draw as a fraction of TDP' })),
     carbonKgPerKwh: Type.Optional(Type.Number({ minimum: 0, maximum: 5, description: 'grid carbon intensity' })),
   },
   { additionalProperties: false },
@@ -130,8 +140,8 @@ export const CostInputSchema = Type.Object(
 
 export const ConstraintsInputSchema = Type.Object(
   {
-    deadlineDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 36_500 })),
-    budgetUsd: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e13 })),
+    deadlineDays: Type.Optional(Type.Number({ minimum: 0.01, maximum: 36_500, description: 'at least 0.01 days (~15 minutes)' })),
+    budgetUsd: Type.Optional(Type.Number({ minimum: 1, maximum: 1e13 })),
   },
   { additionalProperties: false },
 );
