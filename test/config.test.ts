@@ -26,7 +26,6 @@ import { A100_80GB, H100_SXM, H800_SXM, V100_32GB } from './fixtures/accelerator
 const GiB = 2 ** 30;
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const catalog = loadCatalog(defaultCatalogPaths());
-const entryById = new Map(catalog.hardwareEntries.map((e) => [e.id, e]));
 
 interface RefAccelerator {
   id: string;

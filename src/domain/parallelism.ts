@@ -362,7 +362,6 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
   const ev = makeEvaluator(req);
   const cap = ev.capacityBytes;
   const { shape, training, fixed: f } = req;
-  const N = req.gpus;
   const L = shape.layers;
   const B = training.globalBatchSequences;
   const s = training.sequenceLength;

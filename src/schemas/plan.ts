@@ -103,7 +103,8 @@ export const MemorySchema = Type.Object({
   activationBytesPerLayerPerMicroBatch: Num(),
 });
 
-export const ParallelismOutSchema = Type.Object({
+/** A complete parallel layout (src/domain/types.ts ParallelLayout). */
+export const LayoutSchema = Type.Object({
   tensor: Int(),
   pipeline: Int(),
   data: Int(),
@@ -115,6 +116,10 @@ export const ParallelismOutSchema = Type.Object({
   sequenceParallel: Type.Boolean(),
   schedule: Type.Enum(['1f1b', 'interleaved']),
   virtualStages: Int(),
+});
+
+export const ParallelismOutSchema = Type.Object({
+  ...LayoutSchema.properties,
   gpus: Int(),
   microBatchesPerStep: Int('gradient-accumulation micro-batches per pipeline per step'),
 });

@@ -1,18 +1,11 @@
 import { Type, type Static } from 'typebox';
-import { AssumptionSchema, CostOptionsSchema, InfrastructureSchema, ReliabilitySchema } from './plan.js';
+import { AssumptionSchema, LayoutSchema } from './plan.js';
 import {
-  ConstraintsInputSchema,
-  CostInputSchema,
   Count,
-  EfficiencyInputSchema,
   HardwareInputSchema,
-  InfrastructureInputSchema,
   LIMITS,
   ModelInputSchema,
-  ParallelismInputSchema,
-  ReliabilityInputSchema,
-  SearchInputSchema,
-  TrainingInputSchema,
+  WorkloadParts,
 } from './workload.js';
 
 // Procurement endpoints (issue 4): compare, recommend, sweep, scaling. Request bodies reuse the
@@ -32,21 +25,10 @@ export const ProcurementHardwareSchema = Type.Object(
   { additionalProperties: false },
 );
 
-const workloadParts = {
-  model: ModelInputSchema,
-  training: Type.Optional(TrainingInputSchema),
-  parallelism: Type.Optional(ParallelismInputSchema),
-  efficiency: Type.Optional(EfficiencyInputSchema),
-  cost: Type.Optional(CostInputSchema),
-  constraints: Type.Optional(ConstraintsInputSchema),
-  search: Type.Optional(SearchInputSchema),
-  infrastructure: Type.Optional(InfrastructureInputSchema),
-  reliability: Type.Optional(ReliabilityInputSchema),
-};
 
 export const CompareRequestSchema = Type.Object(
   {
-    ...workloadParts,
+    ...WorkloadParts,
     hardware: Type.Optional(ProcurementHardwareSchema),
     compare: Type.Optional(
       Type.Object(
@@ -64,7 +46,7 @@ export const CompareRequestSchema = Type.Object(
 
 export const RecommendRequestSchema = Type.Object(
   {
-    ...workloadParts,
+    ...WorkloadParts,
     hardware: Type.Optional(ProcurementHardwareSchema),
     recommend: Type.Optional(
       Type.Object(
@@ -85,7 +67,7 @@ export const SWEEP_PARAMETERS = ['gpus', 'accelerator', 'sequenceLength', 'globa
 
 export const SweepRequestSchema = Type.Object(
   {
-    ...workloadParts,
+    ...WorkloadParts,
     hardware: HardwareInputSchema,
     sweep: Type.Object(
       {
@@ -131,19 +113,6 @@ export type ScalingRequest = Static<typeof ScalingRequestSchema>;
 
 // --- responses -------------------------------------------------------------------------------------
 
-const LayoutOutSchema = Type.Object({
-  tensor: Int(),
-  pipeline: Int(),
-  data: Int(),
-  context: Int(),
-  expert: Int(),
-  microBatchSize: Int(),
-  zeroStage: Int(),
-  recompute: Type.String(),
-  sequenceParallel: Type.Boolean(),
-  schedule: Type.String(),
-  virtualStages: Int(),
-});
 
 const STATUS = Type.Enum(['ok', 'does-not-fit', 'no-layout', 'unsupported'], {
   description: 'ok: a layout fits; does-not-fit: the most sharded layout misses memory; no-layout: no valid layout on this count; unsupported: no peak for the precision',
@@ -160,7 +129,7 @@ const EvaluationFields = {
   nodes: Int(),
   racks: Int(),
   layout: Type.String({ description: 'the chosen layout in short form ("" when none)' }),
-  parallelism: Type.Optional(LayoutOutSchema),
+  parallelism: Type.Optional(LayoutSchema),
   fits: Type.Boolean(),
   days: Num('wall-clock days, failures included (0 when not evaluated)'),
   idealDays: Num(),
@@ -212,7 +181,7 @@ export const RecommendOptionSchema = Type.Object({
   gpus: Int(),
   mode: Type.Enum(['cloud', 'onPrem']),
   layout: Type.String(),
-  parallelism: LayoutOutSchema,
+  parallelism: LayoutSchema,
   days: Num(),
   idealDays: Num(),
   goodput: Num(),

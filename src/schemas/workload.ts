@@ -178,20 +178,19 @@ export const ReliabilityInputSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const WorkloadSchema = Type.Object(
-  {
-    model: ModelInputSchema,
-    training: Type.Optional(TrainingInputSchema),
-    hardware: HardwareInputSchema,
-    parallelism: Type.Optional(ParallelismInputSchema),
-    efficiency: Type.Optional(EfficiencyInputSchema),
-    cost: Type.Optional(CostInputSchema),
-    constraints: Type.Optional(ConstraintsInputSchema),
-    search: Type.Optional(SearchInputSchema),
-    infrastructure: Type.Optional(InfrastructureInputSchema),
-    reliability: Type.Optional(ReliabilityInputSchema),
-  },
-  { additionalProperties: false, $id: 'Workload' },
-);
+/** Every part of a workload but the hardware, which the procurement routes take in their own form. */
+export const WorkloadParts = {
+  model: ModelInputSchema,
+  training: Type.Optional(TrainingInputSchema),
+  parallelism: Type.Optional(ParallelismInputSchema),
+  efficiency: Type.Optional(EfficiencyInputSchema),
+  cost: Type.Optional(CostInputSchema),
+  constraints: Type.Optional(ConstraintsInputSchema),
+  search: Type.Optional(SearchInputSchema),
+  infrastructure: Type.Optional(InfrastructureInputSchema),
+  reliability: Type.Optional(ReliabilityInputSchema),
+};
+
+export const WorkloadSchema = Type.Object({ ...WorkloadParts, hardware: HardwareInputSchema }, { additionalProperties: false, $id: 'Workload' });
 
 export type WorkloadInput = Static<typeof WorkloadSchema>;
