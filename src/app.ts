@@ -7,7 +7,28 @@ import { FieldProblemSchema, ProblemSchema } from './schemas/problem.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { healthRoutes } from './routes/health.js';
 import { planRoutes } from './routes/plan.js';
+import { procurementRoutes } from './routes/procurement.js';
+import { csvPlugin } from './plugins/csv.js';
 import type { PlanRunner } from './domain/plan-tasks.js';
+import { defaultOpsConfig } from './config/env.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { pressurePlugin } from './plugins/pressure.js';
+import { requestIdFrom, securityPlugin, type SecurityOptions } from './plugins/security.js';
+import { retryAfterSecondsFor, type PlanPoolStats } from './workers/plan-pool.js';
+
+/** Server timeouts, milliseconds (defaults: src/config/env.ts defaultOpsConfig). */
+export interface ServerTimeouts {
+  /** the whole request (headers and body) must arrive within this (slow senders get 408) */
+  requestTimeoutMs?: number;
+  /** the headers must arrive within this (slowloris) */
+  headersTimeoutMs?: number;
+  /** an idle keep-alive connection is closed after this */
+  keepAliveTimeoutMs?: number;
+  /** a socket without any activity for this long is destroyed (0 = never) */
+  connectionTimeoutMs?: number;
+  /** how often Node checks the request and headers timeouts (default 1000) */
+  checkIntervalMs?: number;
+}
 
 export interface AppOptions {
   catalog: Catalog;
@@ -19,6 +40,14 @@ export interface AppOptions {
   planRunner?: PlanRunner;
   /** request body limit, bytes (default 1 MiB) */
   bodyLimitBytes?: number;
+  /** API keys and CORS origins (both off when left out); strict JSON limits */
+  security?: SecurityOptions;
+  /** answer 503 + Retry-After while the event loop lags more than this, ms (0 = off, the default here; server.ts: MAX_EVENT_LOOP_DELAY_MS, 1000) */
+  maxEventLoopDelayMs?: number;
+  /** server timeouts (defaults: defaultOpsConfig in src/config/env.ts) */
+  timeouts?: ServerTimeouts;
+  /** the worker pool's counters for GET /metrics */
+  poolStats?: () => PlanPoolStats;
 }
 
 export type App = FastifyInstance & { readonly trainplan: AppState };
@@ -38,11 +67,21 @@ declare module 'fastify' {
 
 /** Builds the app without listening and without reading process.env: server.ts and the tests build the same one. */
 export async function buildApp(options: AppOptions) {
+  const ops = defaultOpsConfig(1);
+  const timeouts = options.timeouts ?? {};
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => crypto.randomUUID(),
+    // x-request-id is accepted when it is a safe token (no log injection), else a UUID is made.
+    requestIdHeader: false,
+    genReqId: requestIdFrom,
+    requestTimeout: timeouts.requestTimeoutMs ?? ops.requestTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs ?? ops.keepAliveTimeoutMs,
+    connectionTimeout: timeouts.connectionTimeoutMs ?? ops.connectionTimeoutMs,
+    http: {
+      headersTimeout: timeouts.headersTimeoutMs ?? ops.headersTimeoutMs,
+      connectionsCheckingInterval: timeouts.checkIntervalMs ?? 1000,
+    },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     ajv: {
@@ -74,10 +113,26 @@ export async function buildApp(options: AppOptions) {
   app.addSchema(FieldProblemSchema);
   app.addSchema(ProblemSchema);
   await app.register(problemPlugin);
+  await app.register(securityPlugin, options.security ?? {});
+  const poolStats = options.poolStats;
+  await app.register(pressurePlugin, {
+    maxEventLoopDelayMs: options.maxEventLoopDelayMs ?? 0,
+    ...(poolStats
+      ? {
+          queue: () => {
+            const st = poolStats();
+            return { full: st.queueSize >= st.maxQueue, retryAfterSeconds: retryAfterSecondsFor(st.meanTaskMs, st.queueSize, st.maxThreads) };
+          },
+        }
+      : {}),
+  });
+  await app.register(metricsPlugin, options.poolStats ? { poolStats: options.poolStats } : {});
+  await app.register(csvPlugin);
   await app.register(swaggerPlugin);
   await app.register(healthRoutes);
   await app.register(catalogRoutes, { prefix: '/v1' });
   await app.register(planRoutes, { prefix: '/v1' });
+  await app.register(procurementRoutes, { prefix: '/v1' });
 
   app.addHook('onReady', async () => {
     app.trainplan.ready = true;

@@ -70,3 +70,127 @@ export function readConfigFromEnvWith(env: NodeJS.ProcessEnv, defaults: EnvDefau
   if (problems.length > 0) throw new ConfigError(problems);
   return config as AppConfig;
 }
+
+// --- operations: security, timeouts, overload, workers, shutdown ------------------------------------
+// Read separately from AppConfig so the original variables keep their exact shape.
+
+export const OpsConfigSchema = Type.Object(
+  {
+    apiKeys: Type.Array(Type.String({ minLength: 16, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' }), {
+      maxItems: 100,
+      description: 'API_KEYS: comma-separated; empty = authentication off',
+    }),
+    corsOrigins: Type.Array(Type.String({ pattern: '^(\\*|https?://[^/\\s,]+)$' }), {
+      maxItems: 100,
+      description: 'CORS_ORIGINS: comma-separated origins (scheme://host[:port]) or *; empty = CORS off',
+    }),
+    requestTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000, description: 'REQUEST_TIMEOUT_MS' }),
+    headersTimeoutMs: Type.Integer({ minimum: 500, maximum: 600_000, description: 'HEADERS_TIMEOUT_MS' }),
+    keepAliveTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000, description: 'KEEP_ALIVE_TIMEOUT_MS' }),
+    connectionTimeoutMs: Type.Integer({ minimum: 0, maximum: 3_600_000, description: 'CONNECTION_TIMEOUT_MS' }),
+    maxEventLoopDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, description: 'MAX_EVENT_LOOP_DELAY_MS' }),
+    workerThreads: Type.Integer({ minimum: 1, maximum: 256, description: 'WORKER_THREADS' }),
+    workerQueue: Type.Integer({ minimum: 0, maximum: 100_000, description: 'WORKER_QUEUE' }),
+    planTaskTimeoutMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, description: 'PLAN_TASK_TIMEOUT_MS' }),
+    shutdownDelayMs: Type.Integer({ minimum: 0, maximum: 300_000, description: 'SHUTDOWN_DELAY_MS' }),
+    shutdownTimeoutMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, description: 'SHUTDOWN_TIMEOUT_MS' }),
+  },
+  { additionalProperties: false },
+);
+
+export type OpsConfig = Static<typeof OpsConfigSchema>;
+
+const OPS_VARIABLES: Record<keyof OpsConfig, string> = {
+  apiKeys: 'API_KEYS',
+  corsOrigins: 'CORS_ORIGINS',
+  requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
+  headersTimeoutMs: 'HEADERS_TIMEOUT_MS',
+  keepAliveTimeoutMs: 'KEEP_ALIVE_TIMEOUT_MS',
+  connectionTimeoutMs: 'CONNECTION_TIMEOUT_MS',
+  maxEventLoopDelayMs: 'MAX_EVENT_LOOP_DELAY_MS',
+  workerThreads: 'WORKER_THREADS',
+  workerQueue: 'WORKER_QUEUE',
+  planTaskTimeoutMs: 'PLAN_TASK_TIMEOUT_MS',
+  shutdownDelayMs: 'SHUTDOWN_DELAY_MS',
+  shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
+};
+
+/** Variables whose values are secrets: never echoed in an error message. */
+const SECRET_VARIABLES = new Set(['API_KEYS']);
+
+/** The defaults, documented in docs/OPERATIONS.md. `cpus` is os.availableParallelism(). */
+export function defaultOpsConfig(cpus: number): OpsConfig {
+  return {
+    apiKeys: [],
+    corsOrigins: [],
+    // Whole request (headers + body) must arrive within 30 s; headers within 10 s (slowloris).
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+    // Above the 60 s idle timeout of common load balancers, so the balancer closes first.
+    keepAliveTimeoutMs: 72_000,
+    // A socket silent for 2 minutes is closed; above the longest search (60 s budget) plus queueing.
+    connectionTimeoutMs: 120_000,
+    maxEventLoopDelayMs: 1000,
+    // CPU-bound work: one thread per core, leaving one core to the event loop.
+    workerThreads: Math.max(1, cpus - 1),
+    // 0 = 4 × WORKER_THREADS
+    workerQueue: 0,
+    // Above the schema's largest search budget (60 s): a planning task past it is stopped.
+    planTaskTimeoutMs: 90_000,
+    shutdownDelayMs: 0,
+    shutdownTimeoutMs: 10_000,
+  };
+}
+
+/**
+ * Reads the operations variables (API_KEYS, CORS_ORIGINS, *_TIMEOUT_MS, MAX_EVENT_LOOP_DELAY_MS,
+ * WORKER_THREADS, WORKER_QUEUE, PLAN_TASK_TIMEOUT_MS, SHUTDOWN_DELAY_MS); an empty variable counts as
+ * unset. Throws a ConfigError naming every bad variable (API key values are never echoed).
+ */
+export function readOpsConfigFromEnv(env: NodeJS.ProcessEnv, cpus: number): OpsConfig {
+  const defaults = defaultOpsConfig(cpus);
+  const problems: EnvProblem[] = [];
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const shown = (name: string): string | undefined => (SECRET_VARIABLES.has(name) ? '(hidden)' : env[name]);
+  const integer = (name: string, fallback: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw)) {
+      problems.push({ variable: name, value: env[name], message: 'must be a whole number' });
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const list = (name: string): string[] => (get(name) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const config: OpsConfig = {
+    apiKeys: [...new Set(list('API_KEYS'))],
+    corsOrigins: [...new Set(list('CORS_ORIGINS'))],
+    requestTimeoutMs: integer('REQUEST_TIMEOUT_MS', defaults.requestTimeoutMs),
+    headersTimeoutMs: integer('HEADERS_TIMEOUT_MS', defaults.headersTimeoutMs),
+    keepAliveTimeoutMs: integer('KEEP_ALIVE_TIMEOUT_MS', defaults.keepAliveTimeoutMs),
+    connectionTimeoutMs: integer('CONNECTION_TIMEOUT_MS', defaults.connectionTimeoutMs),
+    maxEventLoopDelayMs: integer('MAX_EVENT_LOOP_DELAY_MS', defaults.maxEventLoopDelayMs),
+    workerThreads: integer('WORKER_THREADS', defaults.workerThreads),
+    workerQueue: integer('WORKER_QUEUE', defaults.workerQueue),
+    planTaskTimeoutMs: integer('PLAN_TASK_TIMEOUT_MS', defaults.planTaskTimeoutMs),
+    shutdownDelayMs: integer('SHUTDOWN_DELAY_MS', defaults.shutdownDelayMs),
+    shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', defaults.shutdownTimeoutMs),
+  };
+  for (const p of schemaProblems(OpsConfigSchema, config, '')) {
+    const key = p.path.split('/')[1] as keyof OpsConfig;
+    const variable = OPS_VARIABLES[key] ?? key;
+    const item = p.path.split('/')[2];
+    const message = SECRET_VARIABLES.has(variable)
+      ? `entry ${item ?? ''} must be 16 to 256 printable characters without spaces or commas`.replace('  ', ' ')
+      : `${item !== undefined ? `entry ${item} ` : ''}${p.message}`;
+    problems.push({ variable, value: shown(variable), message });
+  }
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    problems.push({ variable: 'HEADERS_TIMEOUT_MS', value: env.HEADERS_TIMEOUT_MS, message: `must not exceed REQUEST_TIMEOUT_MS (${config.requestTimeoutMs})` });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -47,9 +47,12 @@ export function isGridNodeCount(nodes: number): boolean {
 
 /** Smallest grid node count >= nodes (see isGridNodeCount). */
 export function nextGridNodeCount(nodes: number): number {
-  let n = Math.max(1, Math.ceil(nodes));
-  while (!isGridNodeCount(n)) n++;
-  return n;
+  const n = Math.max(1, Math.ceil(nodes));
+  if (n <= 7) return n;
+  // grid counts in [2^(k+2), 2^(k+3)) are exactly m·2^k, m ∈ {4..7}: O(1) instead of a walk of up to n/7 steps
+  const k = Math.floor(Math.log2(n)) - 2;
+  const m = Math.ceil(n / 2 ** k);
+  return m <= 7 ? m * 2 ** k : 4 * 2 ** (k + 1);
 }
 
 /**
@@ -260,7 +263,13 @@ export function estimateSizing(inp: SizingInputs): SizingEstimate {
       `by deadline: ${totalModelFlops.toExponential(3)} FLOPs / (${deadlineDays} d × 86400 s × ${(perGpuModelFlopsPerSecond / 1e12).toPrecision(4)} TFLOP/s per GPU) = ${byDeadline} GPUs`,
     );
   }
-  const base = Math.max(mem.gpus ?? 0, byDeadline ?? 0, 1);
+  // never recommend past the sizing limit: a deadline of minutes on 10^16 tokens asks for 10^12 GPUs,
+  // and rounding or fitting such a count would take minutes (issue 5)
+  const maxGpus = inp.maxGpus ?? 2 ** 20;
+  if (byDeadline !== undefined && byDeadline > maxGpus) {
+    reasoning.push(`the deadline needs ${byDeadline.toExponential(2)} GPUs, more than the ${maxGpus} this sizing considers: capped there; the deadline cannot be met`);
+  }
+  const base = Math.min(Math.max(mem.gpus ?? 0, byDeadline ?? 0, 1), maxGpus);
   let rounded = roundToLayoutFriendlyCount(base * (1 + margin), gpusPerNode);
   reasoning.push(`recommended: max(${mem.gpus ?? '–'}, ${byDeadline ?? '–'}) × ${1 + margin} = ${(base * (1 + margin)).toFixed(1)}; ${rounded.rule}`);
   // the rounded count is on or above the memory answer; confirm a layout fits there too, else take the

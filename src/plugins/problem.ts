@@ -3,6 +3,8 @@ import fp from 'fastify-plugin';
 import { InputProblemError, NotFoundProblemError, type FieldProblem } from '../errors.js';
 
 const PROBLEM_BASE = 'https://trainplan.dev/problems/';
+/** Field problems listed in one answer; the detail says how many more there were. */
+const MAX_LISTED_PROBLEMS = 50;
 
 interface AjvLikeError {
   instancePath?: string;
@@ -75,6 +77,8 @@ function send(reply: FastifyReply, request: FastifyRequest, status: number, titl
 
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
@@ -84,6 +88,7 @@ const STATUS_TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
+  499: 'Client Closed Request',
   503: 'Service Unavailable',
 };
 
@@ -98,10 +103,16 @@ export const problemPlugin = fp(
         return send(reply, request, 404, 'Not Found', error.message);
       }
       if (error.validation) {
-        const problems = dedupe(error.validation as AjvLikeError[], error.validationContext);
-        return send(reply, request, 400, 'Invalid request', `${problems.length} problem(s) with the request: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, problems);
+        const all = dedupe(error.validation as AjvLikeError[], error.validationContext);
+        // at most MAX_LISTED_PROBLEMS listed: a body with thousands of bad fields must not get an answer many times its size
+        const problems = all.slice(0, MAX_LISTED_PROBLEMS);
+        const more = all.length > problems.length ? `; and ${all.length - problems.length} more` : '';
+        return send(reply, request, 400, 'Invalid request', `${all.length} problem(s) with the request: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}${more}`, problems);
       }
       const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+      // Overload and a full worker queue say when to come back (RFC 9110 §10.2.3).
+      const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+      if (typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter > 0) reply.header('retry-after', String(Math.ceil(retryAfter)));
       if (status >= 400 && status < 500) {
         const title = STATUS_TITLES[status] ?? 'Bad Request';
         return send(reply, request, status, title, error.message || title);

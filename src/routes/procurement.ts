@@ -407,7 +407,7 @@ function scalingAnswer(app: FastifyInstance, body: ScalingRequest) {
   let cluster: { gpu: string; count: number; days: number; mfu: number; peakFlopsPerSecond: number } | undefined;
   if (body.computeFlops !== undefined) {
     const c = parseCount(body.computeFlops);
-    if (c === undefined || !(c > 0) || !Number.isFinite(c) || c > 1e32) problems.push({ path: '/computeFlops', message: 'must be a FLOP count above 0 and at most 1e32 (e.g. 5.76e23 or "576e21")' });
+    if (c === undefined || !Number.isFinite(c) || c < 1e15 || c > 1e32) problems.push({ path: '/computeFlops', message: 'must be a FLOP count from 1e15 to 1e32 (e.g. 5.76e23 or "576e21")' });
     else computeFlops = c;
   }
   if (body.cluster !== undefined) {

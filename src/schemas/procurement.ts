@@ -87,14 +87,14 @@ export const SweepRequestSchema = Type.Object(
 
 export const ScalingRequestSchema = Type.Object(
   {
-    computeFlops: Type.Optional(Count('training compute budget in model FLOPs', 1e32)),
+    computeFlops: Type.Optional(Count('training compute budget in model FLOPs', 1e32, 1e15)),
     cluster: Type.Optional(
       Type.Object(
         {
           gpu: AcceleratorId,
           count: Type.Integer({ minimum: 1, maximum: LIMITS.gpus }),
-          days: Type.Number({ exclusiveMinimum: 0, maximum: 36_500 }),
-          mfu: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: "default: the accelerator generation's documented MFU" })),
+          days: Type.Number({ minimum: 0.01, maximum: 36_500 }),
+          mfu: Type.Optional(Type.Number({ minimum: 0.001, maximum: 1, description: "default: the accelerator generation's documented MFU" })),
           precision: Type.Optional(Type.Enum(['fp32', 'fp16', 'bf16', 'fp8'], { description: 'default bf16' })),
         },
         { additionalProperties: false, description: 'compute budget as GPUs × days on an accelerator: C = GPUs · days · 86400 · peak · MFU' },

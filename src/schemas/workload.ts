@@ -6,10 +6,10 @@ import { Type, type Static } from 'typebox';
 /** SI-suffixed count: "175B", "2T", "300e9", "16M" (K=1e3, M=1e6, B|G=1e9, T=1e12, P=1e15). */
 export const COUNT_STRING_PATTERN = '^\\s*[0-9]+(\\.[0-9]+)?([eE][+]?[0-9]{1,2})?\\s*([kKmMbBgGtTpP])?\\s*$';
 
-export function Count(description: string, maximum: number) {
+export function Count(description: string, maximum: number, minimum?: number) {
   return Type.Union(
     [
-      Type.Number({ exclusiveMinimum: 0, maximum }),
+      Type.Number(minimum !== undefined ? { minimum, maximum } : { exclusiveMinimum: 0, maximum }),
       Type.String({ pattern: COUNT_STRING_PATTERN, maxLength: 32, description: 'SI-suffixed count, e.g. "175B", "15.6T", "16M", "300e9"' }),
     ],
     { description: `${description} (a number, or a string with an SI suffix K/M/B/G/T/P; at most ${maximum.toExponential(0)})` },
@@ -159,9 +159,9 @@ export const SearchInputSchema = Type.Object(
 /** Issue 4: infrastructure around the run (racks, checkpoint storage, dataset). */
 export const InfrastructureInputSchema = Type.Object(
   {
-    rackKw: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 2000, description: 'usable IT power per rack, kW; default 40 (air-cooled ceiling), or one NVL72 domain per rack' })),
-    storageWriteGBps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, description: 'aggregate checkpoint write bandwidth, GB/s; default ~0.43 GB/s per GPU (Llama 3 storage)' })),
-    rawTextBytesPerToken: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 64, description: 'raw text bytes per token for the dataset size; default 4' })),
+    rackKw: Type.Optional(Type.Number({ minimum: 1, maximum: 2000, description: 'usable IT power per rack, kW; default 40 (air-cooled ceiling), or one NVL72 domain per rack' })),
+    storageWriteGBps: Type.Optional(Type.Number({ minimum: 0.01, maximum: 1_000_000, description: 'aggregate checkpoint write bandwidth, GB/s; default ~0.43 GB/s per GPU (Llama 3 storage)' })),
+    rawTextBytesPerToken: Type.Optional(Type.Number({ minimum: 0.5, maximum: 64, description: 'raw text bytes per token for the dataset size; default 4' })),
   },
   { additionalProperties: false },
 );
@@ -172,7 +172,7 @@ export const ReliabilityInputSchema = Type.Object(
     failuresPerGpuDay: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'unexpected job interruptions per GPU-day; default 4.74e-4 (Llama 3: 419 in 54 days on 16,384 H100); 0 ignores failures' })),
     restartMinutes: Type.Optional(Type.Number({ minimum: 0, maximum: 10_080, description: 'minutes from a failure until training resumes, checkpoint load included; default 10' })),
     checkpointWriteSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400, description: 'seconds training is blocked per checkpoint; default the host copy (async) or the storage write (sync)' })),
-    checkpointIntervalMinutes: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 525_600, description: 'fixed checkpoint interval; default the Young/Daly optimum' })),
+    checkpointIntervalMinutes: Type.Optional(Type.Number({ minimum: 1, maximum: 525_600, description: 'fixed checkpoint interval; default the Young/Daly optimum' })),
     asyncCheckpoint: Type.Optional(Type.Boolean({ description: 'snapshot to host memory and write in the background (default true)' })),
   },
   { additionalProperties: false },

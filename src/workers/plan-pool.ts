@@ -1,5 +1,8 @@
 // The server's pool of worker threads for planning tasks: searches and sizing are CPU-bound and
-// must never stall the event loop that serves health checks and cheap requests.
+// must never stall the event loop that serves health checks and cheap requests. The queue in front
+// of the threads is bounded (a full queue answers 503 with Retry-After) and every task has a hard
+// deadline (a task past it is stopped and its thread replaced), so no request can hold a thread forever.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { PlanTask, PlanTaskResult } from '../domain/plan-tasks.js';
@@ -9,12 +12,38 @@ export interface PlanPoolOptions {
   maxThreads?: number;
   /** tasks allowed to wait for a thread before run() rejects with PlanQueueFullError (default 4 × threads) */
   maxQueue?: number;
+  /** a task running (or waiting) longer than this is aborted with PlanTimeoutError (default: none) */
+  taskTimeoutMs?: number;
+  /** worker threads kept alive while idle (default 1) */
+  minThreads?: number;
+}
+
+/** What the pool has done so far and holds now; read by GET /metrics. */
+export interface PlanPoolStats {
+  /** tasks waiting for a thread */
+  queueSize: number;
+  maxQueue: number;
+  /** worker threads started */
+  threads: number;
+  maxThreads: number;
+  /** tasks running on a thread now */
+  running: number;
+  completed: number;
+  rejectedQueueFull: number;
+  timedOut: number;
+  /** tasks dropped because their client disconnected before the answer */
+  abandoned: number;
+  /** moving average of a task's wall time (queue wait included), ms */
+  meanTaskMs: number;
 }
 
 export interface PlanPool {
   run(task: PlanTask): Promise<PlanTaskResult>;
+  /** true while run() would reject with PlanQueueFullError */
+  isFull(): boolean;
   readonly queueSize: number;
   readonly threads: number;
+  stats(): PlanPoolStats;
   close(): Promise<void>;
 }
 
@@ -22,9 +51,43 @@ export interface PlanPool {
 export class PlanQueueFullError extends Error {
   readonly statusCode = 503;
   readonly code = 'TRAINPLAN_QUEUE_FULL';
-  constructor(limit: number) {
+  readonly shedReason = 'queue_full';
+  constructor(
+    limit: number,
+    /** seconds after which a retry is likely to find room (the problem handler sends it as Retry-After) */
+    readonly retryAfterSeconds = 1,
+  ) {
     super(`the planning queue is full (${limit} tasks waiting); retry shortly`);
     this.name = 'PlanQueueFullError';
+  }
+}
+
+/** A planning task exceeded the pool's hard deadline and was stopped (its worker thread is replaced). */
+export class PlanTimeoutError extends Error {
+  readonly statusCode = 503;
+  readonly code = 'TRAINPLAN_PLAN_TIMEOUT';
+  readonly shedReason = 'task_timeout';
+  constructor(timeoutMs: number) {
+    super(
+      `planning took longer than ${timeoutMs} ms and was stopped; fix more of the layout (parallelism.*), give hardware.count, or lower search.timeBudgetMs`,
+    );
+    this.name = 'PlanTimeoutError';
+  }
+}
+
+/**
+ * The abort signal of the HTTP request a task is run for (set by src/plugins/pressure.ts around each
+ * handler): when the client disconnects first, its task leaves the queue, or its thread is stopped.
+ */
+export const requestAbortSignal = new AsyncLocalStorage<AbortSignal>();
+
+/** The client disconnected before its answer; the task was dropped. Nobody receives this answer (499, as nginx logs it). */
+export class PlanAbandonedError extends Error {
+  readonly statusCode = 499;
+  readonly code = 'TRAINPLAN_CLIENT_CLOSED';
+  constructor() {
+    super('the client disconnected before the answer; its planning task was dropped');
+    this.name = 'PlanAbandonedError';
   }
 }
 
@@ -34,24 +97,80 @@ function workerFilename(): string {
   return fileURLToPath(new URL(self.endsWith('.js') ? './plan-worker.js' : './plan-worker.mjs', import.meta.url));
 }
 
+/** Retry-After for a full queue: about the time the queue ahead needs to drain, 1..30 s. */
+export function retryAfterSecondsFor(meanTaskMs: number, queued: number, threads: number): number {
+  const drainSeconds = (meanTaskMs * (queued + threads)) / Math.max(1, threads) / 1000;
+  return Math.min(30, Math.max(1, Math.ceil(Number.isFinite(drainSeconds) ? drainSeconds : 1)));
+}
+
 export function createPlanPool(options: PlanPoolOptions = {}): PlanPool {
   const pool = new Piscina<PlanTask, PlanTaskResult>({
     filename: workerFilename(),
-    minThreads: 1,
+    minThreads: options.minThreads ?? 1,
     idleTimeout: 30_000,
     ...(options.maxThreads !== undefined ? { maxThreads: options.maxThreads } : {}),
   });
   const maxQueue = options.maxQueue ?? 4 * pool.maxThreads;
+  let running = 0;
+  let completed = 0;
+  let rejectedQueueFull = 0;
+  let timedOut = 0;
+  let abandoned = 0;
+  // exponential moving average of task wall time, for Retry-After
+  let meanTaskMs = 100;
+
   return {
     async run(task) {
-      if (pool.queueSize >= maxQueue) throw new PlanQueueFullError(maxQueue);
-      return pool.run(task);
+      if (pool.queueSize >= maxQueue) {
+        rejectedQueueFull++;
+        throw new PlanQueueFullError(maxQueue, retryAfterSecondsFor(meanTaskMs, pool.queueSize, pool.maxThreads));
+      }
+      const timeoutMs = options.taskTimeoutMs;
+      const timeout = timeoutMs !== undefined ? AbortSignal.timeout(timeoutMs) : undefined;
+      const client = requestAbortSignal.getStore();
+      const signals = [timeout, client].filter((s): s is AbortSignal => s !== undefined);
+      const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+      const started = performance.now();
+      running++;
+      try {
+        return await pool.run(task, signal ? { signal } : {});
+      } catch (error) {
+        if (timeout?.aborted && timeoutMs !== undefined) {
+          timedOut++;
+          throw new PlanTimeoutError(timeoutMs);
+        }
+        if (client?.aborted) {
+          abandoned++;
+          throw new PlanAbandonedError();
+        }
+        throw error;
+      } finally {
+        running--;
+        completed++;
+        meanTaskMs = 0.8 * meanTaskMs + 0.2 * (performance.now() - started);
+      }
     },
+    isFull: () => pool.queueSize >= maxQueue,
     get queueSize() {
       return pool.queueSize;
     },
     get threads() {
       return pool.threads.length;
+    },
+    stats() {
+      const queueSize = pool.queueSize;
+      return {
+        queueSize,
+        maxQueue,
+        threads: pool.threads.length,
+        maxThreads: pool.maxThreads,
+        running: Math.max(0, running - queueSize),
+        completed,
+        rejectedQueueFull,
+        timedOut,
+        abandoned,
+        meanTaskMs,
+      };
     },
     close: () => pool.close(),
   };
