@@ -19,6 +19,15 @@ export const swaggerPlugin = fp(
       openapi: {
         openapi: '3.1.0',
         info: OPENAPI_INFO,
+        components: {
+          // Only enforced when the operator sets API_KEYS (docs/OPERATIONS.md); either header works.
+          securitySchemes: {
+            apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+            bearer: { type: 'http', scheme: 'bearer' },
+          },
+        },
+        // {} first: no key is needed unless the deployment turns API keys on.
+        security: [{}, { apiKey: [] }, { bearer: [] }],
         tags: [
           { name: 'plan', description: 'Estimates for one workload' },
           { name: 'catalog', description: 'Accelerators and model presets from config/' },

@@ -25,6 +25,7 @@ export const ProblemSchema = Type.Object(
 /** Declared on every route so the OpenAPI document lists the error shapes. */
 export const problemResponses = {
   400: ProblemSchema,
+  401: ProblemSchema,
   404: ProblemSchema,
   413: ProblemSchema,
   415: ProblemSchema,
