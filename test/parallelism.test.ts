@@ -193,6 +193,18 @@ describe('searchLayouts (stand-in memory and time model)', () => {
     expect(result.infeasibleReason).toContain('global batch of 64 sequences does not split evenly over data=37');
   });
 
+  it('does not report a memory miss when the only obstacle is divisibility (interleaving needs m a multiple of p)', () => {
+    // 120 sequences over d = 4: 30 per rank, so m = 30/b is never a multiple of p = 16 for any valid b
+    const req = searchRequest(LLAMA2_7B, training(4096, 120), H100_SXM, 64, {
+      fixed: { tensor: 1, pipeline: 16, data: 4, schedule: 'interleaved', virtualStages: 2 },
+    });
+    const result = searchLayouts(req);
+    expect(result.candidates).toEqual([]);
+    expect(result.closest).toBeUndefined();
+    expect(result.infeasibleReason).toContain('satisfies the divisibility rules');
+    expect(result.infeasibleReason).not.toContain('GiB over');
+  });
+
   it('stops at the time budget with complete: false and the best found so far', () => {
     const req = searchRequest(LLAMA31_405B, training(8192, 2048), H100_SXM, 16_384, { timeBudgetMs: 1 });
     const result = searchLayouts(req, standIn);

@@ -430,7 +430,8 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
         // memory lower bound of the whole sub-tree: smallest valid micro-batch, leanest settings
         let bMin = 0;
         for (const b of MB) {
-          if (perRank % b === 0) {
+          // the same validity rules as the leaves below: b divides the rank's batch, and interleaving needs m a multiple of p
+          if (perRank % b === 0 && (v === 1 || (perRank / b) % p === 0)) {
             bMin = b;
             break;
           }
