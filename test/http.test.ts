@@ -124,6 +124,18 @@ describe('input handling', () => {
     }
   });
 
+  it('says why no layout exists when the fixed fields rule every one out, naming /parallelism', async () => {
+    // 120 sequences over data = 4 leave 30 per rank: no micro-batch makes m a multiple of pipeline = 16, as interleaving needs
+    const res = await post('/v1/estimate', {
+      model: { preset: 'llama-2-7b' }, training: { globalBatchSize: 120 }, hardware: { gpu: 'h100', count: 64 },
+      parallelism: { tensor: 1, pipeline: 16, data: 4, schedule: 'interleaved', virtualStages: 2 },
+    });
+    expect(res.statusCode).toBe(400);
+    const problem = res.json();
+    expect(problem.errors[0].path).toBe('/parallelism');
+    expect(problem.errors[0].message).toContain('multiple of pipeline=16');
+  });
+
   it('names every bad field at once', async () => {
     const res = await post('/v1/estimate', { ...base, training: { tokens: -1, sequenceLength: -1 }, hardware: { gpu: 'a100-sxm-80gb', count: 'x' } });
     expect(res.statusCode).toBe(400);

@@ -131,7 +131,8 @@ export function chooseLayout(w: ResolvedWorkload, gpus: number): ChosenLayout {
   if (!fallback) {
     throw new InputProblemError([
       {
-        path: '/hardware/count',
+        // with layout fields fixed, those are what to change; otherwise the GPU count is
+        path: Object.keys(w.fixedLayout).length > 0 ? '/parallelism' : '/hardware/count',
         message: `no valid parallel layout of ${w.model.shape.layers} layers, ${w.model.shape.attentionHeads} heads and a global batch of ${w.training.globalBatchSequences} sequences exists on ${gpus} GPUs${search.infeasibleReason ? `: ${search.infeasibleReason}` : ''}`,
       },
     ]);
