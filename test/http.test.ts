@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { buildTestApp, LLAMA_405B_REQUEST } from './helper.js';
+import { parseCsvObjects } from '../src/plugins/csv.js';
 
 type App = Awaited<ReturnType<typeof buildTestApp>>;
 let app: App;
@@ -270,6 +271,21 @@ describe('catalog, health and documentation', () => {
     const missing = await app.inject({ method: 'GET', url: '/v1/hardware/nope' });
     expect(missing.statusCode).toBe(404);
     expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it('answers the list routes as CSV on Accept: text/csv, one row per item of the JSON answer', async () => {
+    const parallelism = { model: { preset: 'llama-2-7b' }, training: { globalBatchSize: 1024 }, hardware: { gpu: 'h100', count: 64 }, search: { topK: 3 } };
+    const cases = [
+      { method: 'GET' as const, url: '/v1/hardware', key: 'accelerators' },
+      { method: 'GET' as const, url: '/v1/models', key: 'models' },
+      { method: 'POST' as const, url: '/v1/parallelism', key: 'candidates', payload: parallelism },
+    ];
+    for (const c of cases) {
+      const json = (await app.inject({ method: c.method, url: c.url, ...(c.payload ? { payload: c.payload } : {}) })).json();
+      const csv = await app.inject({ method: c.method, url: c.url, headers: { accept: 'text/csv' }, ...(c.payload ? { payload: c.payload } : {}) });
+      expect(csv.headers['content-type'], c.url).toMatch(/^text\/csv/);
+      expect(parseCsvObjects(csv.body).length, c.url).toBe(json[c.key].length);
+    }
   });
 
   it('is live and ready', async () => {

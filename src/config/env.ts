@@ -29,18 +29,8 @@ const VARIABLES: Record<keyof AppConfig, string> = {
   searchTimeBudgetMs: 'SEARCH_TIME_BUDGET_MS',
 };
 
-export interface EnvDefaults {
-  hardwareCatalogPath: string;
-  modelPresetsPath: string;
-}
-
-/**
- * Reads PORT (default 3000), HOST (0.0.0.0), LOG_LEVEL (info), HARDWARE_CATALOG and MODEL_PRESETS
- * (default: the shipped config/ files), SEARCH_TIME_BUDGET_MS (2000). An empty variable counts as
- * unset. Throws a ConfigError naming every bad variable.
- */
-export function readConfigFromEnvWith(env: NodeJS.ProcessEnv, defaults: EnvDefaults): AppConfig {
-  const problems: EnvProblem[] = [];
+/** Reading variables: an empty one counts as unset; a non-integer is recorded in `problems` and the fallback used. */
+function envReader(env: NodeJS.ProcessEnv, problems: EnvProblem[]) {
   const get = (name: string): string | undefined => {
     const v = env[name];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
@@ -54,6 +44,22 @@ export function readConfigFromEnvWith(env: NodeJS.ProcessEnv, defaults: EnvDefau
     }
     return Number(raw);
   };
+  return { get, integer };
+}
+
+export interface EnvDefaults {
+  hardwareCatalogPath: string;
+  modelPresetsPath: string;
+}
+
+/**
+ * Reads PORT (default 3000), HOST (0.0.0.0), LOG_LEVEL (info), HARDWARE_CATALOG and MODEL_PRESETS
+ * (default: the shipped config/ files), SEARCH_TIME_BUDGET_MS (2000). An empty variable counts as
+ * unset. Throws a ConfigError naming every bad variable.
+ */
+export function readConfigFromEnvWith(env: NodeJS.ProcessEnv, defaults: EnvDefaults): AppConfig {
+  const problems: EnvProblem[] = [];
+  const { get, integer } = envReader(env, problems);
   const config = {
     port: integer('PORT', 3000),
     host: get('HOST') ?? '0.0.0.0',
@@ -150,20 +156,8 @@ export function defaultOpsConfig(cpus: number): OpsConfig {
 export function readOpsConfigFromEnv(env: NodeJS.ProcessEnv, cpus: number): OpsConfig {
   const defaults = defaultOpsConfig(cpus);
   const problems: EnvProblem[] = [];
-  const get = (name: string): string | undefined => {
-    const v = env[name];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
-  };
+  const { get, integer } = envReader(env, problems);
   const shown = (name: string): string | undefined => (SECRET_VARIABLES.has(name) ? '(hidden)' : env[name]);
-  const integer = (name: string, fallback: number): number => {
-    const raw = get(name);
-    if (raw === undefined) return fallback;
-    if (!/^\d+$/.test(raw)) {
-      problems.push({ variable: name, value: env[name], message: 'must be a whole number' });
-      return fallback;
-    }
-    return Number(raw);
-  };
   const list = (name: string): string[] => (get(name) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   const config: OpsConfig = {
     apiKeys: [...new Set(list('API_KEYS'))],

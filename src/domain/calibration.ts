@@ -95,6 +95,17 @@ const COMMON = {
  * were fixed: 0.66 leaves them +2.6% fast on average, rms 8.4%; 0.64 −0.4%, rms 7.9%, worst 15% → 13%);
  * the other generations keep roughly the same ratio to their MAMF.
  */
+// MI300X/MI325X: MAMF 60.1% (stas00, ROCm 6.2).
+const CDNA3: GenerationCalibration = {
+  ...COMMON,
+  gemmEfficiencyMax: 0.52,
+  flashAttentionEfficiency: 0.35,
+  tensorCommOverlap: 0,
+  dataCommOverlap: 0.8,
+  flashAttention: true,
+  defaultMfu: 0.3,
+};
+
 export const GENERATION_CALIBRATION: Readonly<Record<string, GenerationCalibration>> = {
   // V100: no bf16, no FlashAttention-2 (needs sm80); Megatron 2020 V100 runs reached 30-40% of peak.
   volta: {
@@ -162,25 +173,9 @@ export const GENERATION_CALIBRATION: Readonly<Record<string, GenerationCalibrati
     flashAttention: true,
     defaultMfu: 0.3,
   },
-  // MI300X/MI325X: MAMF 60.1% (stas00, ROCm 6.2).
-  cdna3: {
-    ...COMMON,
-    gemmEfficiencyMax: 0.52,
-    flashAttentionEfficiency: 0.35,
-    tensorCommOverlap: 0,
-    dataCommOverlap: 0.8,
-    flashAttention: true,
-    defaultMfu: 0.3,
-  },
-  cdna4: {
-    ...COMMON,
-    gemmEfficiencyMax: 0.52,
-    flashAttentionEfficiency: 0.35,
-    tensorCommOverlap: 0,
-    dataCommOverlap: 0.8,
-    flashAttention: true,
-    defaultMfu: 0.3,
-  },
+  cdna3: CDNA3,
+  // MI355X: no public MAMF measurement yet; assumed the same as CDNA3 until one exists.
+  cdna4: CDNA3,
   // Gaudi: no public MAMF here; conservative.
   gaudi: {
     ...COMMON,

@@ -172,6 +172,11 @@ export interface WorkloadContext {
   cache: LayoutCache | undefined;
 }
 
+/** Does the accelerator have a tensor-core peak for this precision? (resolveWorkload rejects the rest) */
+export function supportsPrecision(a: Accelerator, precision: Precision): boolean {
+  return a.peakFlopsPerSecond[precision] !== undefined || (precision === 'fp32' && a.peakFlopsPerSecond.fp32 !== undefined);
+}
+
 /** Dense peak for the training precision: fp8 → fp8, fp32 → tf32 when present (sigs: module map). */
 export function peakFlopsForPrecision(accelerator: Accelerator, precision: Precision): number {
   const pk = accelerator.peakFlopsPerSecond;

@@ -8,8 +8,8 @@ import { memoryFrugalLayouts, sizeForWorkload } from './gpu-sizing.js';
 import { describeLayout, layoutProblems } from './layout.js';
 import { estimateMemory } from './memory.js';
 import { searchLayouts, type SearchRequest, type SearchResult } from './parallelism.js';
-import { defaultMfu, estimatePerformance, performanceFromMfu } from './performance.js';
-import type { Accelerator, Assumption, MemoryEstimate, ParallelLayout, PerformanceEstimate } from './types.js';
+import { defaultMfu, estimatePerformance, peakFlopsForPrecision, performanceFromMfu } from './performance.js';
+import type { Assumption, MemoryEstimate, ParallelLayout, PerformanceEstimate } from './types.js';
 import type { ResolvedWorkload } from './workload.js';
 import { planOperations, type WorkloadWithOperations } from './operations.js';
 import type { CostOptions } from './cost-options.js';
@@ -66,15 +66,9 @@ export interface EstimateResult {
   assumptions: Assumption[];
 }
 
-function peakFlopsPerSecond(accelerator: Accelerator, precision: ResolvedWorkload['training']['precision']): number {
-  const peaks = accelerator.peakFlopsPerSecond;
-  // fp32 training runs its matmuls in TF32 where the chip has it (NVIDIA Ampere+ default for cuBLAS in PyTorch AMP-less fp32 is opt-in; we take TF32 as the realistic peak).
-  const peak = precision === 'fp32' ? (peaks.tf32 ?? peaks.fp32) : peaks[precision];
-  return peak ?? 0;
-}
-
+/** The dense peak the time model uses for this precision (fp32 trains in TF32 where the chip has it). */
 export function trainingPeakFlopsPerSecond(w: ResolvedWorkload): number {
-  return peakFlopsPerSecond(w.accelerator, w.training.precision);
+  return peakFlopsForPrecision(w.accelerator, w.training.precision);
 }
 
 export function searchRequestFor(w: ResolvedWorkload, gpus: number, overrides: Partial<SearchRequest> = {}): SearchRequest {

@@ -8,10 +8,10 @@ import { nextGridNodeCount } from './gpu-sizing.js';
 import { describeLayout } from './layout.js';
 import { modelStateBytesPerParameter } from './memory.js';
 import { planOperations, type Operations, type WorkloadWithOperations } from './operations.js';
-import { defaultMfu, peakFlopsForPrecision, performanceFromMfu } from './performance.js';
+import { defaultMfu, peakFlopsForPrecision, performanceFromMfu, supportsPrecision } from './performance.js';
 import { chooseLayout, timeFor } from './planner.js';
 import { CHINCHILLA_TOKENS_PER_PARAMETER, FLOPS_PER_PARAMETER_TOKEN } from './scaling.js';
-import type { Accelerator, MemoryEstimate, ParallelLayout, PerformanceEstimate, Precision } from './types.js';
+import type { Accelerator, MemoryEstimate, ParallelLayout, PerformanceEstimate } from './types.js';
 
 const SECONDS_PER_DAY = 86_400;
 /** Layout-search budget per evaluation in compare / recommend / sweep (the planner's default is 2 s). */
@@ -24,11 +24,6 @@ export const MAX_PROCUREMENT_GPUS = 1_048_576;
 export const DEFAULT_RECOMMEND_HORIZON_DAYS = 90;
 /** First guess of the goodput when sizing for a deadline (refined by evaluating). */
 const GOODPUT_GUESS = 0.9;
-
-/** Does the accelerator have a tensor-core peak for this precision? (the check resolveWorkload makes). */
-export function supportsPrecision(a: Accelerator, precision: Precision): boolean {
-  return a.peakFlopsPerSecond[precision] !== undefined || (precision === 'fp32' && a.peakFlopsPerSecond.fp32 !== undefined);
-}
 
 export type EvaluationStatus = 'ok' | 'does-not-fit' | 'no-layout' | 'unsupported';
 

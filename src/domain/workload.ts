@@ -6,7 +6,7 @@ import { LIMITS } from '../schemas/workload.js';
 import { costInputProblems } from './cost.js';
 import { countParameters, inferShapeFromParameters, MIN_INFERABLE_PARAMETERS, shapeProblems } from './model.js';
 import type { ModelOptions } from './parallelism.js';
-import type { PerformanceOptions } from './performance.js';
+import { supportsPrecision, type PerformanceOptions } from './performance.js';
 import type {
   Accelerator,
   Assumption,
@@ -271,7 +271,7 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
   const t = input.training ?? {};
   const precision: Precision = t.precision ?? 'bf16';
   if (t.precision === undefined) assumptions.push({ field: '/training/precision', value: precision, reason: 'bf16 mixed precision is the default for LLM training' });
-  if (accelerator && accelerator.peakFlopsPerSecond[precision] === undefined && !(precision === 'fp32' && accelerator.peakFlopsPerSecond.fp32)) {
+  if (accelerator && !supportsPrecision(accelerator, precision)) {
     const supported = Object.keys(accelerator.peakFlopsPerSecond).filter((k) => k !== 'tf32');
     problems.push({ path: '/training/precision', message: `${accelerator.id} has no ${precision} tensor-core peak; supported: ${supported.join(', ')}` });
   }

@@ -12,13 +12,6 @@ declare module 'fastify' {
   }
 }
 
-/** List-shaped answers of routes declared elsewhere (no config there): URL → array key. */
-const LIST_ROUTES: Readonly<Record<string, string>> = {
-  '/v1/parallelism': 'candidates',
-  '/v1/hardware': 'accelerators',
-  '/v1/models': 'models',
-};
-
 export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8; header=present';
 
 interface MediaRange {
@@ -155,7 +148,7 @@ export function parseCsvObjects(text: string): Record<string, string>[] {
 }
 
 function rowsKeyFor(request: FastifyRequest): string | undefined {
-  return request.routeOptions.config?.csvRows ?? LIST_ROUTES[request.routeOptions.url ?? ''];
+  return request.routeOptions.config?.csvRows;
 }
 
 async function csvPluginImpl(app: FastifyInstance): Promise<void> {

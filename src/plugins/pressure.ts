@@ -7,21 +7,23 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { requestAbortSignal } from '../workers/plan-pool.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** the handler runs a planning task on the worker pool (see PLANNER_ROUTE) */
+    planner?: boolean;
+  }
+}
+
 /**
- * POST routes whose handler runs a planning task on the worker pool. While the pool's queue is full
- * they are refused in onRequest, before the body is read, parsed and validated: refusing must cost
- * far less than the work it avoids. (Keep in step with src/routes/plan.ts and procurement.ts.)
+ * Route config of the POST routes whose handler runs a planning task on the worker pool. While the
+ * pool's queue is full they are refused in onRequest, before the body is read, parsed and validated:
+ * refusing must cost far less than the work it avoids. Each such route declares it where it is defined.
  */
-export const PLANNER_ROUTES: ReadonlySet<string> = new Set([
-  '/v1/estimate',
-  '/v1/memory',
-  '/v1/gpu-sizing',
-  '/v1/parallelism',
-  '/v1/cost',
-  '/v1/compare',
-  '/v1/recommend',
-  '/v1/sweep',
-]);
+export const PLANNER_ROUTE = { planner: true } as const;
+
+function isPlannerRoute(request: FastifyRequest): boolean {
+  return request.routeOptions.config?.planner === true;
+}
 
 export interface PressureOptions {
   /** shed load when the mean event-loop delay over a sample exceeds this; 0 = off */
@@ -30,7 +32,7 @@ export interface PressureOptions {
   retryAfterSeconds?: number;
   /** how often the delay is sampled, ms (default 500) */
   sampleIntervalMs?: number;
-  /** the worker queue: when full, PLANNER_ROUTES get 503 before their body is read */
+  /** the worker queue: when full, routes with PLANNER_ROUTE config get 503 before their body is read */
   queue?: () => { full: boolean; retryAfterSeconds: number };
 }
 
@@ -74,7 +76,7 @@ export const pressurePlugin = fp(
     // A client that disconnects before its answer gives up its planning task: the handler runs inside
     // this request's abort signal (AsyncLocalStorage), which the worker pool passes to the task.
     app.addHook('preHandler', (request, reply, done) => {
-      if (request.method !== 'POST' || !PLANNER_ROUTES.has(request.routeOptions.url ?? '')) return done();
+      if (!isPlannerRoute(request)) return done();
       const controller = new AbortController();
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) controller.abort(new Error('the client disconnected'));
@@ -85,7 +87,7 @@ export const pressurePlugin = fp(
     const queue = options.queue;
     if (queue) {
       app.addHook('onRequest', async (request) => {
-        if (request.method !== 'POST' || !PLANNER_ROUTES.has(request.routeOptions.url ?? '')) return;
+        if (!isPlannerRoute(request)) return;
         const q = queue();
         if (q.full) throw new OverloadedError(`the planning queue is full; retry after ${q.retryAfterSeconds} s`, q.retryAfterSeconds, 'queue_full');
       });

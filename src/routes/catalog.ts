@@ -72,7 +72,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/hardware',
-    { schema: { tags: ['catalog'], summary: 'The accelerator catalog', response: { 200: HardwareListSchema, ...problemResponses } } },
+    { config: { csvRows: 'accelerators' }, schema: { tags: ['catalog'], summary: 'The accelerator catalog', response: { 200: HardwareListSchema, ...problemResponses } } },
     async () => ({ accelerators: catalog().hardwareEntries.map((e) => hardwareItem(catalog(), e)) }),
   );
 
@@ -92,7 +92,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/models',
-    { schema: { tags: ['catalog'], summary: 'Model presets', response: { 200: ModelListSchema, ...problemResponses } } },
+    { config: { csvRows: 'models' }, schema: { tags: ['catalog'], summary: 'Model presets', response: { 200: ModelListSchema, ...problemResponses } } },
     async () => ({ models: [...catalog().presets.values()].map(modelItem) }),
   );
 

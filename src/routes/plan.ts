@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { PLANNER_ROUTE } from '../plugins/pressure.js';
 import type { FastifyInstance } from 'fastify';
 import { InputProblemError } from '../errors.js';
 import { trainingFlops } from '../domain/flops.js';
@@ -48,6 +49,7 @@ export const planRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/estimate',
     {
+      config: PLANNER_ROUTE,
       schema: {
         tags: ['plan'],
         summary: 'The whole plan for one workload',
@@ -64,6 +66,7 @@ export const planRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/memory',
     {
+      config: PLANNER_ROUTE,
       schema: {
         tags: ['plan'],
         summary: 'Per-GPU memory of the most loaded GPU, term by term',
@@ -108,6 +111,7 @@ export const planRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/gpu-sizing',
     {
+      config: PLANNER_ROUTE,
       schema: {
         tags: ['plan'],
         summary: 'How many GPUs: by memory, by deadline, recommended',
@@ -124,6 +128,7 @@ export const planRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/parallelism',
     {
+      config: { ...PLANNER_ROUTE, csvRows: 'candidates' },
       schema: {
         tags: ['plan'],
         summary: 'Ranked parallel layouts that fit, best first',
@@ -163,6 +168,7 @@ export const planRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/cost',
     {
+      config: PLANNER_ROUTE,
       schema: {
         tags: ['plan'],
         summary: 'Cloud and on-premises cost, energy and carbon',

@@ -2,6 +2,7 @@
 // deadline, sweep one parameter, compute-optimal sizing. Thin: resolve the request, run the heavy
 // part in the planning worker pool, shape the reply. List-shaped answers also come as CSV (plugins/csv.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { PLANNER_ROUTE } from '../plugins/pressure.js';
 import type { FastifyInstance } from 'fastify';
 import { InputProblemError, type FieldProblem } from '../errors.js';
 import { describeLayout } from '../domain/layout.js';
@@ -172,7 +173,7 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/compare',
     {
-      config: { csvRows: 'entries' },
+      config: { ...PLANNER_ROUTE, csvRows: 'entries' },
       schema: {
         tags: ['procurement'],
         summary: 'One workload across many accelerators, with the Pareto frontier of days vs cost',
@@ -219,7 +220,7 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/recommend',
     {
-      config: { csvRows: 'options' },
+      config: { ...PLANNER_ROUTE, csvRows: 'options' },
       schema: {
         tags: ['procurement'],
         summary: 'Options that satisfy a budget and a deadline, ranked; or why none does and what would',
@@ -279,7 +280,7 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/sweep',
     {
-      config: { csvRows: 'points' },
+      config: { ...PLANNER_ROUTE, csvRows: 'points' },
       schema: {
         tags: ['procurement'],
         summary: 'One parameter varied: days, cost and MFU per value, ready to plot',
