@@ -1,10 +1,10 @@
 // Layout-search speed on one core: (1) layouts evaluated per second by the memory and time models
 // on the layouts a full search really hands them; (2) wall time of the full searches the issue
 // names. Everything here runs on the calling thread, so the figures are per core.
-import { estimateMemory, evaluateMemoryBytes, prepareMemory } from '../src/domain/memory.js';
-import { modelEvaluator, searchLayouts, searchSpaceSize, type SearchRequest, type SearchResult } from '../src/domain/parallelism.js';
-import { createPerformanceEstimate, evaluateLayout, prepareWorkload } from '../src/domain/performance.js';
-import type { ParallelLayout } from '../src/domain/types.js';
+import { estimateMemory, evaluateMemoryBytes, prepareMemory } from '../src/domain/memory/index.js';
+import { modelEvaluator, searchLayouts, searchSpaceSize, type SearchRequest, type SearchResult } from '../src/domain/search/index.js';
+import { createPerformanceEstimate, evaluateLayout, prepareWorkload } from '../src/domain/performance/index.js';
+import type { ParallelLayout } from '../src/domain/core/index.js';
 import { BENCH_SEARCHES } from '../test/fixtures/search-workloads.js';
 
 export interface ThroughputRow {

@@ -9,7 +9,7 @@ import { healthRoutes } from './routes/health.js';
 import { planRoutes } from './routes/plan.js';
 import { procurementRoutes } from './routes/procurement.js';
 import { csvPlugin } from './plugins/csv.js';
-import type { PlanRunner } from './domain/plan-tasks.js';
+import type { PlanRunner } from './domain/planning/index.js';
 import { defaultOpsConfig } from './config/env.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { pressurePlugin } from './plugins/pressure.js';

@@ -5,12 +5,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { countParameters } from '../src/domain/model.js';
-import { megatronEq3FlopsPerToken } from '../src/domain/flops.js';
-import { estimatePerformance, evaluateLayout, prepareWorkload } from '../src/domain/performance.js';
-import type { ModelShape, ParallelLayout } from '../src/domain/types.js';
-import { LLAMA2_GOODPUT, calibrationCases, heldOutCases } from './fixtures/calibration-cases.js';
-import type { CalibrationCase } from './fixtures/calibration-cases.js';
+import { countParameters, megatronEq3FlopsPerToken } from '../src/domain/model/index.js';
+import { estimatePerformance, evaluateLayout, prepareWorkload } from '../src/domain/performance/index.js';
+import type { ModelShape, ParallelLayout } from '../src/domain/core/index.js';
+import { LLAMA2_GOODPUT, calibrationCases, heldOutCases, type CalibrationCase } from './fixtures/calibration-cases.js';
 import {
   KORTHIKANTI_530B_DP8,
   KORTHIKANTI_TABLE4_22B_LAYER_MS,

@@ -20,7 +20,7 @@ import {
   type CatalogProblem,
   type HardwareEntry,
 } from '../src/config/catalog.js';
-import type { Accelerator } from '../src/domain/types.js';
+import type { Accelerator } from '../src/domain/core/index.js';
 import { A100_80GB, H100_SXM, H800_SXM, V100_32GB } from './fixtures/accelerators.js';
 
 const GiB = 2 ** 30;

@@ -10,8 +10,8 @@ import {
   defaultServerOverheadFactor,
   estimateCost,
   resolveCostInputs,
-} from '../src/domain/cost.js';
-import type { Accelerator } from '../src/domain/types.js';
+} from '../src/domain/economics/index.js';
+import type { Accelerator } from '../src/domain/core/index.js';
 import { A100_80GB, H100_SXM, H800_SXM, V100_32GB } from './fixtures/accelerators.js';
 
 interface Run {

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { countParameters, inferShapeFromParameters } from '../src/domain/model.js';
-import {
-  activeMatmulParameters,
-  attentionFlopsPerToken,
-  hardwareFlopsPerToken,
-  korthikantiEq8HardwareFlopsPerToken,
-  megatronEq3FlopsPerToken,
-  modelFlopsPerToken,
-  trainingFlops,
-} from '../src/domain/flops.js';
-import type { ModelShape, TrainingSetup } from '../src/domain/types.js';
+import { countParameters, inferShapeFromParameters, activeMatmulParameters, attentionFlopsPerToken, hardwareFlopsPerToken, korthikantiEq8HardwareFlopsPerToken, megatronEq3FlopsPerToken, modelFlopsPerToken, trainingFlops } from '../src/domain/model/index.js';
+import type { ModelShape, TrainingSetup } from '../src/domain/core/index.js';
 import {
   DEEPSEEK_V3_MLA,
   GPT3_175B,

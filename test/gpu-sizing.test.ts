@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { layoutProblems } from '../src/domain/layout.js';
-import { estimateMemory } from '../src/domain/memory.js';
-import { countParameters } from '../src/domain/model.js';
-import type { Accelerator, TrainingSetup } from '../src/domain/types.js';
+import { layoutProblems } from '../src/domain/layouts/index.js';
+import { estimateMemory } from '../src/domain/memory/index.js';
+import { countParameters } from '../src/domain/model/index.js';
+import type { Accelerator, TrainingSetup } from '../src/domain/core/index.js';
 import { A100_80GB, H100_SXM } from './fixtures/accelerators.js';
 import { LLAMA2_70B, LLAMA31_405B, LLAMA31_8B, megatronGpt } from './fixtures/published-models.js';
 import {
@@ -21,7 +21,7 @@ import {
   recommendedGpus,
   roundToLayoutFriendlyCount,
   sizeForWorkload,
-} from '../src/domain/gpu-sizing.js';
+} from '../src/domain/planning/index.js';
 
 describe('gpusForDeadline', () => {
   it('GPT-3 (3.14e23 FLOPs, Brown et al. 2020 Table D.1) in 30 days on A100 at 50% MFU', () => {
@@ -192,7 +192,7 @@ describe('estimateSizing with a stand-in evaluator', () => {
   });
 });
 
-// --- the real memory model (memory.ts) and layout rules (layout.ts) --------------------------------
+// --- the real memory model (memory/per-gpu.ts) and layout rules (layouts/rules.ts) --------------------------------
 
 const GiB = 2 ** 30;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { completeLayout } from '../src/domain/layout.js';
-import { countParameters } from '../src/domain/model.js';
+import { completeLayout } from '../src/domain/layouts/index.js';
+import { countParameters } from '../src/domain/model/index.js';
 import {
   checkpointBytes,
   DEFAULT_RACK_KW,
@@ -9,9 +9,9 @@ import {
   isRackScale,
   scaleOutBytesPerStep,
   tokenBytesForVocab,
-} from '../src/domain/infrastructure.js';
-import { performanceFromMfu } from '../src/domain/performance.js';
-import type { Accelerator, ModelShape, ParameterCounts, TrainingSetup } from '../src/domain/types.js';
+} from '../src/domain/economics/index.js';
+import { performanceFromMfu } from '../src/domain/performance/index.js';
+import type { Accelerator, ModelShape, ParameterCounts, TrainingSetup } from '../src/domain/core/index.js';
 import { H100_SXM } from './fixtures/accelerators.js';
 import { shippedCatalog } from './helper.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { completeLayout, divisors, gcd, layoutProblems, stageLayerCounts, tensorDegreesForShape } from '../src/domain/layout.js';
-import type { ModelShape, ParallelLayout, TrainingSetup } from '../src/domain/types.js';
+import { completeLayout, divisors, gcd, layoutProblems, stageLayerCounts, tensorDegreesForShape } from '../src/domain/layouts/index.js';
+import type { ModelShape, ParallelLayout, TrainingSetup } from '../src/domain/core/index.js';
 import { H100_SXM } from './fixtures/accelerators.js';
 import { DEEPSEEK_V3, GPT3_175B, LLAMA31_405B, training } from './fixtures/search-workloads.js';
 

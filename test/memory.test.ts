@@ -20,12 +20,12 @@ import {
   modelStateBytesPerParameter,
   ncclCommunicatorCount,
   type MemoryOptions,
-} from '../src/domain/memory.js';
-import { stageLayerCounts } from '../src/domain/layout.js';
-import { countParameters } from '../src/domain/model.js';
+} from '../src/domain/memory/index.js';
+import { stageLayerCounts } from '../src/domain/layouts/index.js';
+import { countParameters } from '../src/domain/model/index.js';
 import type {
   ModelShape, ParallelLayout, Precision, RecomputeMode, TrainingSetup, ZeroStage,
-} from '../src/domain/types.js';
+} from '../src/domain/core/index.js';
 import { A100_80GB, H100_SXM } from './fixtures/accelerators.js';
 import { DEEPSEEK_V3_MHA_APPROX, KORTHIKANTI_TABLE5, LLAMA31_405B, LLAMA31_8B, MIXTRAL_8X7B, megatronGpt } from './fixtures/published-models.js';
 
@@ -499,7 +499,7 @@ describe('prepared fast path for the layout search (prepareMemory + evaluateMemo
     }
   });
 
-  it('splits layers as layout.ts stageLayerCounts does (the time model): most on stage 0, the rest on the last', () => {
+  it('splits layers as layouts/rules.ts stageLayerCounts does (the time model): most on stage 0, the rest on the last', () => {
     const dense = new Int32Array(128), moe = new Int32Array(128);
     const wrong: string[] = [];
     let checked = 0;

@@ -6,8 +6,8 @@ import {
   inferShapeFromParameters,
   layerParameters,
   shapeProblems,
-} from '../src/domain/model.js';
-import type { ModelShape } from '../src/domain/types.js';
+} from '../src/domain/model/index.js';
+import type { ModelShape } from '../src/domain/core/index.js';
 import {
   DEEPSEEK_V3_MHA_APPROX,
   DEEPSEEK_V3_MLA,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { divisors, layoutProblems } from '../src/domain/layout.js';
-import { estimateMemory, memoryLowerBoundBytes } from '../src/domain/memory.js';
-import { estimatePerformance } from '../src/domain/performance.js';
+import { divisors, layoutProblems } from '../src/domain/layouts/index.js';
+import { estimateMemory, memoryLowerBoundBytes } from '../src/domain/memory/index.js';
+import { estimatePerformance } from '../src/domain/performance/index.js';
 import {
   TopK,
   explainRunnerUp,
@@ -11,8 +11,8 @@ import {
   type EvaluatorFactory,
   type LayoutCandidate,
   type SearchRequest,
-} from '../src/domain/parallelism.js';
-import type { Accelerator, ModelShape, ParallelLayout, RecomputeMode, ZeroStage } from '../src/domain/types.js';
+} from '../src/domain/search/index.js';
+import type { Accelerator, ModelShape, ParallelLayout, RecomputeMode, ZeroStage } from '../src/domain/core/index.js';
 import { A100_80GB, H100_SXM } from './fixtures/accelerators.js';
 import { standInEvaluator, type StandInCalls } from './fixtures/search-evaluator.js';
 import { GPT3_175B, LLAMA2_7B, LLAMA31_405B, searchRequest, training } from './fixtures/search-workloads.js';

@@ -9,8 +9,8 @@ import {
   evaluateLayoutReference,
   prepareWorkload,
   type WorkloadContext,
-} from '../src/domain/performance.js';
-import type { ParallelLayout, PerformanceEstimate } from '../src/domain/types.js';
+} from '../src/domain/performance/index.js';
+import type { ParallelLayout, PerformanceEstimate } from '../src/domain/core/index.js';
 import { performanceWorkloads, randomLayouts, type PerformanceWorkload } from './fixtures/performance-layouts.js';
 
 const FIELDS = ['stepSeconds', 'tokensPerSecond', 'tflopsPerGpu', 'mfu', 'hfu'] as const;

@@ -2,31 +2,10 @@
 // model must have (never above peak, finite, monotone where physics says so).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { Accelerator, ModelShape, ParallelLayout, TrainingSetup } from '../src/domain/types.js';
-import { countParameters } from '../src/domain/model.js';
-import { modelFlopsPerToken } from '../src/domain/flops.js';
-import {
-  createPerformanceEstimate,
-  defaultMfu,
-  estimatePerformance,
-  evaluateLayout,
-  peakFlopsForPrecision,
-  performanceFromMfu,
-  prepareWorkload,
-} from '../src/domain/performance.js';
-import type { PerformanceOptions } from '../src/domain/performance.js';
-import { GENERATION_CALIBRATION, UNKNOWN_GENERATION_CALIBRATION, calibrationFor } from '../src/domain/calibration.js';
-import type { Fabric } from '../src/domain/collectives.js';
-import {
-  allGatherSeconds,
-  allReduceSeconds,
-  allToAllSeconds,
-  membersPerDomain,
-  pointToPointSeconds,
-  reduceScatterSeconds,
-  ringLatencySeconds,
-} from '../src/domain/collectives.js';
-import { searchLayouts } from '../src/domain/parallelism.js';
+import type { Accelerator, ModelShape, ParallelLayout, TrainingSetup } from '../src/domain/core/index.js';
+import { countParameters, modelFlopsPerToken } from '../src/domain/model/index.js';
+import { createPerformanceEstimate, defaultMfu, estimatePerformance, evaluateLayout, peakFlopsForPrecision, performanceFromMfu, prepareWorkload, type PerformanceOptions, GENERATION_CALIBRATION, UNKNOWN_GENERATION_CALIBRATION, calibrationFor, type Fabric, allGatherSeconds, allReduceSeconds, allToAllSeconds, membersPerDomain, pointToPointSeconds, reduceScatterSeconds, ringLatencySeconds } from '../src/domain/performance/index.js';
+import { searchLayouts } from '../src/domain/search/index.js';
 import { GPT3_175B, LLAMA31_405B, searchRequest, training as searchTraining } from './fixtures/search-workloads.js';
 import { A100_80GB, H100_SXM, H800_SXM, V100_32GB } from './fixtures/accelerators.js';
 
@@ -300,7 +279,7 @@ describe('estimatePerformance: properties', () => {
     expect(b112.compute / b128.compute).toBeCloseTo(7 / 8, 2);
     // the bubble follows the average stage: 126/128 of the 128-layer bubble
     expect(b126.pipelineBubble / b128.pipelineBubble).toBeCloseTo(126 / 128, 2);
-    // interleaved, 126 layers on 16 × 2 chunks: GPU 0 holds 8 layers too (layout.ts stageLayerCounts)
+    // interleaved, 126 layers on 16 × 2 chunks: GPU 0 holds 8 layers too (layouts/rules.ts stageLayerCounts)
     const inter = perf({ ...tiny, layers: 126 }, training(64), { ...l, schedule: 'interleaved', virtualStages: 2 }).breakdownSeconds;
     expect(inter.compute / b126.compute).toBeCloseTo(1, 6);
     // a large LM head makes the last stage (7 layers + head) the critical one when it outweighs a layer

@@ -2,8 +2,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runPlanTask, type PlanTask } from '../src/domain/plan-tasks.js';
-import { resolveWorkload, type ResolvedWorkload } from '../src/domain/workload.js';
+import { runPlanTask, type PlanTask, resolveWorkload, type ResolvedWorkload } from '../src/domain/planning/index.js';
 import { createPlanPool, PlanQueueFullError } from '../src/workers/plan-pool.js';
 import { shippedCatalog } from './helper.js';
 

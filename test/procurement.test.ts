@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { estimateCost } from '../src/domain/cost.js';
-import { breakEvenDays, estimateCostOptions } from '../src/domain/cost-options.js';
-import { runPlanTask } from '../src/domain/plan-tasks.js';
-import { gridCountAtLeast, paretoFrontier } from '../src/domain/procurement.js';
-import { resolveWorkload } from '../src/domain/workload.js';
+import { estimateCost, breakEvenDays, estimateCostOptions } from '../src/domain/economics/index.js';
+import { runPlanTask, gridCountAtLeast, paretoFrontier, resolveWorkload } from '../src/domain/planning/index.js';
 import { csvField, parseCsv, parseCsvObjects, prefersCsv, toCsv } from '../src/plugins/csv.js';
 import { H100_SXM } from './fixtures/accelerators.js';
 import { buildTestApp, shippedCatalog } from './helper.js';

@@ -7,15 +7,12 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Catalog } from '../src/config/catalog.js';
-import { modelFlopsPerToken, hardwareFlopsPerToken } from '../src/domain/flops.js';
-import { layoutProblems } from '../src/domain/layout.js';
-import { estimateMemory } from '../src/domain/memory.js';
-import { countParameters } from '../src/domain/model.js';
-import { estimatePerformance, peakFlopsForPrecision } from '../src/domain/performance.js';
-import { planEstimate } from '../src/domain/planner.js';
-import type { Accelerator, ModelShape, ParallelLayout, TrainingSetup, ZeroStage } from '../src/domain/types.js';
-import { resolveWorkload } from '../src/domain/workload.js';
-import { InputProblemError } from '../src/errors.js';
+import { modelFlopsPerToken, hardwareFlopsPerToken, countParameters } from '../src/domain/model/index.js';
+import { layoutProblems } from '../src/domain/layouts/index.js';
+import { estimateMemory } from '../src/domain/memory/index.js';
+import { estimatePerformance, peakFlopsForPrecision } from '../src/domain/performance/index.js';
+import { planEstimate, resolveWorkload } from '../src/domain/planning/index.js';
+import { type Accelerator, type ModelShape, type ParallelLayout, type TrainingSetup, type ZeroStage, InputProblemError } from '../src/domain/core/index.js';
 import { shippedCatalog } from './helper.js';
 
 const SEED = Number(process.env.PROPERTY_SEED ?? 42);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { planEstimate, type EstimateResult } from '../src/domain/planner.js';
+import { planEstimate, type EstimateResult, resolveWorkload, type ResolvedWorkload } from '../src/domain/planning/index.js';
 import {
   dalyIntervalSeconds,
   DEFAULT_FAILURES_PER_GPU_DAY,
@@ -7,8 +7,7 @@ import {
   jobMtbfSeconds,
   logWallClockFactor,
   youngIntervalSeconds,
-} from '../src/domain/reliability.js';
-import { resolveWorkload, type ResolvedWorkload } from '../src/domain/workload.js';
+} from '../src/domain/economics/index.js';
 import { LLAMA_405B_REQUEST, shippedCatalog } from './helper.js';
 
 describe('failure rate and MTBF', () => {

@@ -13,7 +13,7 @@ import {
   ruleOfThumbAllocation,
   SCALING_LAWS,
   verdictFor,
-} from '../src/domain/scaling.js';
+} from '../src/domain/economics/index.js';
 import { parseCsvObjects } from '../src/plugins/csv.js';
 import { buildTestApp } from './helper.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { COUNT_PATTERN, parseCount, parseIntegerCount } from '../src/domain/units.js';
+import { COUNT_PATTERN, parseCount, parseIntegerCount } from '../src/domain/core/index.js';
 
 const accepted: [number | string, number][] = [
   [175e9, 175e9],

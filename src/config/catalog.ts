@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Accelerator } from '../domain/types.js';
+import type { Accelerator } from '../domain/core/index.js';
 import { readConfigFromEnvWith, type AppConfig } from './env.js';
 import { CatalogError, type CatalogProblem } from './errors.js';
 import { HardwareEntrySchema, hardwareAcrossProblems, hardwareEntryProblems, toAccelerator, type HardwareEntry } from './hardware.js';

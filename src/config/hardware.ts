@@ -1,7 +1,7 @@
 // The accelerator catalog (config/hardware.yaml): its schema, semantic checks, and the conversion
 // of an entry in human units (GiB, TB/s, TFLOPS, GB/s, Gb/s) to the SI domain type Accelerator.
 import { Type, type Static } from 'typebox';
-import type { Accelerator, Precision } from '../domain/types.js';
+import type { Accelerator, Precision } from '../domain/core/index.js';
 import { get, isObject, positive, positiveInteger, str, type FieldProblem } from './yaml-source.js';
 
 export const GENERATIONS = ['volta', 'ampere', 'hopper', 'blackwell', 'ada', 'cdna2', 'cdna3', 'cdna4', 'gaudi', 'tpu', 'trainium'] as const;

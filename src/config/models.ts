@@ -1,6 +1,6 @@
 // Model presets (config/models.yaml): schema, semantic checks, conversion to the domain ModelShape.
 import { Type, type Static } from 'typebox';
-import type { ModelShape } from '../domain/types.js';
+import type { ModelShape } from '../domain/core/index.js';
 import { get, isObject, positive, positiveInteger, type FieldProblem } from './yaml-source.js';
 
 const PositiveInteger = (description: string) => Type.Integer({ minimum: 1, description });

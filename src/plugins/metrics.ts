@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { inThreadRunner, type PlanRunner, type PlanTaskResult } from '../domain/plan-tasks.js';
+import { inThreadRunner, type PlanRunner, type PlanTaskResult } from '../domain/planning/index.js';
 import type { PlanPoolStats } from '../workers/plan-pool.js';
 
 export interface MetricsOptions {

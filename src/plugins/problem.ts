@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { InputProblemError, NotFoundProblemError, type FieldProblem } from '../errors.js';
+import { InputProblemError, type FieldProblem } from '../domain/core/index.js';
+import { NotFoundProblemError } from '../errors.js';
 
 const PROBLEM_BASE = 'https://trainplan.dev/problems/';
 /** Field problems listed in one answer; the detail says how many more there were. */

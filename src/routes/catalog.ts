@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { findAccelerator, HardwareEntrySchema, ModelPresetEntrySchema, type Catalog, type HardwareEntry } from '../config/catalog.js';
-import { countParameters } from '../domain/model.js';
-import type { ModelPreset } from '../config/catalog.js';
+import { findAccelerator, HardwareEntrySchema, ModelPresetEntrySchema, type Catalog, type HardwareEntry, type ModelPreset } from '../config/catalog.js';
+import { countParameters } from '../domain/model/index.js';
 import { NotFoundProblemError } from '../errors.js';
 import { problemResponses } from '../schemas/problem.js';
 

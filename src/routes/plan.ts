@@ -1,11 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PLANNER_ROUTE } from '../plugins/pressure.js';
 import type { FastifyInstance } from 'fastify';
-import { InputProblemError } from '../errors.js';
-import { trainingFlops } from '../domain/flops.js';
-import { inThreadRunner, type PlanTaskKind, type PlanTaskResult } from '../domain/plan-tasks.js';
-import { timeFor } from '../domain/planner.js';
-import { resolveWorkload, type ResolvedWorkload } from '../domain/workload.js';
+import { InputProblemError } from '../domain/core/index.js';
+import { trainingFlops } from '../domain/model/index.js';
+import { inThreadRunner, type PlanTaskKind, type PlanTaskResult, timeFor, resolveWorkload, type ResolvedWorkload } from '../domain/planning/index.js';
 import { problemResponses } from '../schemas/problem.js';
 import {
   CostResponseSchema,

@@ -1,14 +1,9 @@
 // Shapes domain results into the response schemas of src/schemas/plan.ts.
-import type { CostEstimate } from '../domain/cost.js';
-import type { FlopsEstimate } from '../domain/flops.js';
-import type { EstimateResult, SizingResult, TimeResult } from '../domain/planner.js';
-import type { SearchResult } from '../domain/parallelism.js';
-import type { MemoryEstimate, ParallelLayout, PerformanceEstimate } from '../domain/types.js';
-import type { ResolvedWorkload } from '../domain/workload.js';
-import { trainingPeakFlopsPerSecond } from '../domain/planner.js';
-import type { CostOptions } from '../domain/cost-options.js';
-import type { InfrastructureEstimate } from '../domain/infrastructure.js';
-import type { ReliabilityEstimate } from '../domain/reliability.js';
+import type { CostEstimate, CostOptions, InfrastructureEstimate, ReliabilityEstimate } from '../domain/economics/index.js';
+import type { FlopsEstimate } from '../domain/model/index.js';
+import { type EstimateResult, type SizingResult, type TimeResult, type ResolvedWorkload, trainingPeakFlopsPerSecond } from '../domain/planning/index.js';
+import type { SearchResult } from '../domain/search/index.js';
+import type { MemoryEstimate, ParallelLayout, PerformanceEstimate } from '../domain/core/index.js';
 
 export function presentModel(w: ResolvedWorkload) {
   const { shape, counts } = w.model;

@@ -4,22 +4,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PLANNER_ROUTE } from '../plugins/pressure.js';
 import type { FastifyInstance } from 'fastify';
-import { InputProblemError, type FieldProblem } from '../errors.js';
-import { describeLayout } from '../domain/layout.js';
-import type { WorkloadWithOperations } from '../domain/operations.js';
-import { inThreadRunner, type PlanTask, type PlanTaskKind, type PlanTaskResult } from '../domain/plan-tasks.js';
-import { defaultMfu, peakFlopsForPrecision } from '../domain/performance.js';
-import {
-  DEFAULT_PROCUREMENT_SEARCH_BUDGET_MS,
-  type CompareEntry,
-  type Evaluation,
-  type ProcurementTaskInput,
-  type SweepPointInput,
-} from '../domain/procurement.js';
-import { assessModel, computeFromCluster, computeOptimal, COMPUTE_OPTIMAL_BAND } from '../domain/scaling.js';
-import type { Assumption, Precision } from '../domain/types.js';
-import { parseCount } from '../domain/units.js';
-import { lookupAccelerator, priceOptionsOf, resolveWorkload, sequencesForBatchTokens, type ResolvedWorkload } from '../domain/workload.js';
+import { InputProblemError, type FieldProblem, type Assumption, type Precision, parseCount, LIMITS } from '../domain/core/index.js';
+import { describeLayout } from '../domain/layouts/index.js';
+import { type WorkloadWithOperations, inThreadRunner, type PlanTask, type PlanTaskKind, type PlanTaskResult, DEFAULT_PROCUREMENT_SEARCH_BUDGET_MS, type CompareEntry, type Evaluation, type ProcurementTaskInput, type SweepPointInput, lookupAccelerator, priceOptionsOf, resolveWorkload, sequencesForBatchTokens, type ResolvedWorkload } from '../domain/planning/index.js';
+import { defaultMfu, peakFlopsForPrecision } from '../domain/performance/index.js';
+import { assessModel, computeFromCluster, computeOptimal, COMPUTE_OPTIMAL_BAND } from '../domain/economics/index.js';
 import { problemResponses } from '../schemas/problem.js';
 import {
   CompareRequestSchema,
@@ -35,7 +24,7 @@ import {
   type ScalingRequest,
   type SweepRequest,
 } from '../schemas/procurement.js';
-import { LIMITS, type WorkloadInput } from '../schemas/workload.js';
+import type { WorkloadInput } from '../schemas/workload.js';
 
 const CSV_NOTE = ' Send Accept: text/csv for the rows as RFC 4180 CSV.';
 const produces = ['application/json', 'text/csv'];

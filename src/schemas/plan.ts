@@ -103,7 +103,7 @@ export const MemorySchema = Type.Object({
   activationBytesPerLayerPerMicroBatch: Num(),
 });
 
-/** A complete parallel layout (src/domain/types.ts ParallelLayout). */
+/** A complete parallel layout (src/domain/core/types.ts ParallelLayout). */
 export const LayoutSchema = Type.Object({
   tensor: Int(),
   pipeline: Int(),

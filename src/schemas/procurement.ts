@@ -1,9 +1,9 @@
 import { Type, type Static } from 'typebox';
+import { LIMITS } from '../domain/core/index.js';
 import { AssumptionSchema, LayoutSchema } from './plan.js';
 import {
   Count,
   HardwareInputSchema,
-  LIMITS,
   ModelInputSchema,
   WorkloadParts,
 } from './workload.js';

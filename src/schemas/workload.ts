@@ -1,6 +1,8 @@
 import { Type, type Static } from 'typebox';
+import { LIMITS } from '../domain/core/index.js';
+import type { WorkloadInput as DomainWorkloadInput } from '../domain/planning/index.js';
 
-// The workload: request body of every POST in the v1 contract (shared/design/API.md).
+// The workload: request body of every POST in the v1 contract (docs/API.md).
 // Bounds keep every valid request finite and fast; they are generous for 2026-scale training.
 
 /** SI-suffixed count: "175B", "2T", "300e9", "16M" (K=1e3, M=1e6, B|G=1e9, T=1e12, P=1e15). */
@@ -16,22 +18,6 @@ export function Count(description: string, maximum: number, minimum?: number) {
   );
 }
 
-export const LIMITS = {
-  parameters: 1e14,
-  tokens: 1e16,
-  gpus: 1_048_576,
-  sequenceLength: 4_194_304,
-  globalBatchTokens: 1e10,
-  globalBatchSize: 16_777_216,
-  layers: 2048,
-  hiddenSize: 262_144,
-  heads: 4096,
-  vocab: 10_000_000,
-  experts: 16_384,
-  parallelDegree: 1_048_576,
-  microBatchSize: 65_536,
-  virtualStages: 128,
-} as const;
 
 const Int = (minimum: number, maximum: number, description: string) => Type.Integer({ minimum, maximum, description });
 
@@ -122,7 +108,7 @@ export const EfficiencyInputSchema = Type.Object(
     flashAttention: Type.Optional(Type.Boolean({ description: 'fused FlashAttention (default true): no s² score matrices in memory, one attention kernel in time' })),
     fusedKernels: Type.Optional(Type.Boolean({ description: 'fused norm / activation / dropout-add kernels (default true); false = eager PyTorch' })),
   },
-  { additionalProperties: false, description: 'what is known about the training stack; each left-out field takes the per-generation default of src/domain/calibration.ts' },
+  { additionalProperties: false, description: 'what is known about the training stack; each left-out field takes the per-generation default of src/domain/performance/calibration.ts' },
 );
 
 export const CostInputSchema = Type.Object(
@@ -194,3 +180,9 @@ export const WorkloadParts = {
 export const WorkloadSchema = Type.Object({ ...WorkloadParts, hardware: HardwareInputSchema }, { additionalProperties: false, $id: 'Workload' });
 
 export type WorkloadInput = Static<typeof WorkloadSchema>;
+
+// The domain describes the same body in its own terms (src/domain/planning/workload-input.ts); this
+// fails to compile when the schema and that type disagree in either direction.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesDomainInput: Same<WorkloadInput, DomainWorkloadInput> = true;
+void schemaMatchesDomainInput;

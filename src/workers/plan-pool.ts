@@ -5,7 +5,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { PlanTask, PlanTaskResult } from '../domain/plan-tasks.js';
+import type { PlanTask, PlanTaskResult } from '../domain/planning/index.js';
 
 export interface PlanPoolOptions {
   /** worker threads (default: piscina's, from the CPU count) */

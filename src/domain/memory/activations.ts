@@ -4,7 +4,7 @@
 // Models", arXiv 2205.05198) Sec. 4 Eq. (1)-(4) and Table 2 exactly for GPT layers
 // (4h GeLU MLP, dropout on, no flash attention), and generalises to GQA, headDim ≠ h/a,
 // gated MLPs, MoE layers, flash attention and context parallelism.
-import type { ModelShape, ParallelLayout, Precision, RecomputeMode, TrainingSetup } from './types.js';
+import type { ModelShape, ParallelLayout, Precision, RecomputeMode, TrainingSetup } from '../core/index.js';
 
 /** Modelling choices that are not part of the layout. Every field is optional; defaults below. */
 export interface MemoryOptions {

@@ -1,26 +1,11 @@
 // Resolve a request's workload into domain values: preset or inferred shape, counts parsed from
 // SI strings, defaults filled in and listed as assumptions. Every problem is named by its JSON Pointer.
-import type { FieldProblem } from '../errors.js';
-import type { WorkloadInput } from '../schemas/workload.js';
-import { LIMITS } from '../schemas/workload.js';
-import { costInputProblems } from './cost.js';
-import { countParameters, inferShapeFromParameters, MIN_INFERABLE_PARAMETERS, shapeProblems } from './model.js';
-import type { ModelOptions } from './parallelism.js';
-import { supportsPrecision, type PerformanceOptions } from './performance.js';
-import type {
-  Accelerator,
-  Assumption,
-  ModelShape,
-  OptimizerKind,
-  ParallelLayout,
-  ParameterCounts,
-  Precision,
-  TrainingSetup,
-} from './types.js';
-import { parseCount } from './units.js';
-import type { PriceOptions } from './cost-options.js';
-import type { InfrastructureOptions } from './infrastructure.js';
-import type { ReliabilityOptions } from './reliability.js';
+import { type FieldProblem, LIMITS, type Accelerator, type Assumption, type ModelShape, type OptimizerKind, type ParallelLayout, type ParameterCounts, type Precision, type TrainingSetup, parseCount } from '../core/index.js';
+import type { WorkloadInput } from './workload-input.js';
+import { costInputProblems, type PriceOptions, type InfrastructureOptions, type ReliabilityOptions } from '../economics/index.js';
+import { countParameters, inferShapeFromParameters, MIN_INFERABLE_PARAMETERS, shapeProblems } from '../model/index.js';
+import type { ModelOptions } from '../search/index.js';
+import { supportsPrecision, type PerformanceOptions } from '../performance/index.js';
 
 export interface PresetLike {
   id: string;

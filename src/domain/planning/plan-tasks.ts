@@ -1,11 +1,10 @@
 // The unit of work the server sends to a worker thread: one planning question about one resolved
 // workload. Results are plain data (structured-clone safe); input problems come back as data too,
 // because an Error's class does not survive the trip between threads.
-import { InputProblemError, type FieldProblem } from '../errors.js';
-import { trainingFlops } from './flops.js';
-import { searchLayouts, type SearchResult } from './parallelism.js';
+import { InputProblemError, type FieldProblem, type Assumption } from '../core/index.js';
+import { trainingFlops } from '../model/index.js';
+import { searchLayouts, type SearchResult } from '../search/index.js';
 import { chooseLayout, fixedLayoutProblems, planEstimate, planSizing, searchRequestFor, type ChosenLayout, type EstimateResult, type SizingResult } from './planner.js';
-import type { Assumption } from './types.js';
 import type { ResolvedWorkload } from './workload.js';
 import { compareAccelerators, recommend, sweep, type CompareResult, type ProcurementTaskInput, type RecommendResult, type SweepPoint } from './procurement.js';
 

@@ -1,7 +1,7 @@
 // Parallel-layout search: enumerate t, p, d, c, e, micro-batch, ZeRO stage, recomputation, sequence
 // parallelism, schedule and virtual stages for a fixed GPU count; keep the layouts that fit memory;
 // rank them by step time (or cost per token). Pruned, not brute force:
-//  - divisibility tables (layout.ts rules) cut whole sub-trees before any model runs;
+//  - divisibility tables (layouts/rules.ts rules) cut whole sub-trees before any model runs;
 //  - a memory lower bound at the leanest setting of each (t, p, c, d, v, e) sub-tree (ZeRO-3, most
 //    recomputation, smallest micro-batch, sequence parallel) cuts sub-trees that cannot fit;
 //  - dominance: with everything else fixed, more recomputation only adds time (Korthikanti et al.
@@ -13,9 +13,9 @@
 // The hot path mutates one layout object and keeps the top-K in preallocated slots: no allocation
 // per layout beyond what the evaluators do (the memory model's fast path allocates nothing). Pure
 // and synchronous; the clock is read every CLOCK_CHECK_INTERVAL layouts to honour the time budget.
-import { completeLayout, describeLayout, divisors, layoutProblems, tensorDegreesForShape } from './layout.js';
-import { estimateMemoryPrepared, evaluateMemoryBytes, evaluateMemoryLowerBoundBytes, prepareMemory, type MemoryOptions } from './memory.js';
-import { createPerformanceEstimate, evaluateLayout, prepareWorkload, type PerformanceOptions } from './performance.js';
+import { completeLayout, describeLayout, divisors, layoutProblems, tensorDegreesForShape } from '../layouts/index.js';
+import { estimateMemoryPrepared, evaluateMemoryBytes, evaluateMemoryLowerBoundBytes, prepareMemory, type MemoryOptions } from '../memory/index.js';
+import { createPerformanceEstimate, evaluateLayout, prepareWorkload, type PerformanceOptions } from '../performance/index.js';
 import type {
   Accelerator,
   MemoryEstimate,
@@ -27,7 +27,7 @@ import type {
   StepTimeBreakdown,
   TrainingSetup,
   ZeroStage,
-} from './types.js';
+} from '../core/index.js';
 
 export interface SearchRequest {
   shape: ModelShape;
@@ -99,7 +99,7 @@ export interface LayoutEvaluator {
 export type EvaluatorFactory = (request: SearchRequest) => LayoutEvaluator;
 
 /**
- * The real memory (memory.ts) and time (performance.ts) models through their prepared fast paths:
+ * The real memory (memory/per-gpu.ts) and time (performance/step-time.ts) models through their prepared fast paths:
  * prepareMemory / prepareWorkload once per request, then evaluateMemoryBytes and evaluateLayout
  * (into one reused estimate) per layout, with no per-layout objects on either side. The
  * full breakdowns (estimateMemoryPrepared, evaluateLayout into a new estimate) run only for the
@@ -586,5 +586,3 @@ function explainInfeasible(req: SearchRequest, cap: number, closest: ParallelLay
   return `no layout fits in ${(cap / GiB).toFixed(1)} GiB per GPU; the closest, ${describeLayout(closest)}, needs ${(need / GiB).toFixed(1)} GiB (${((need - cap) / GiB).toFixed(1)} GiB over)`;
 }
 
-// re-exported: the module map lists layoutProblems with the search
-export { layoutProblems };

@@ -2,16 +2,15 @@
 // options that satisfy a budget and a deadline (recommend), and one parameter varied (sweep).
 // Pure and synchronous: the server runs these in worker threads (plan-tasks.ts). Each evaluation is a
 // layout search with a small time budget, so a compare over the whole catalog stays within seconds.
-import { InputProblemError } from '../errors.js';
-import { trainingFlops } from './flops.js';
+import { InputProblemError, type Accelerator, type MemoryEstimate, type ParallelLayout, type PerformanceEstimate } from '../core/index.js';
+import { trainingFlops } from '../model/index.js';
 import { nextGridNodeCount } from './gpu-sizing.js';
-import { describeLayout } from './layout.js';
-import { modelStateBytesPerParameter } from './memory.js';
+import { describeLayout } from '../layouts/index.js';
+import { modelStateBytesPerParameter } from '../memory/index.js';
 import { planOperations, type Operations, type WorkloadWithOperations } from './operations.js';
-import { defaultMfu, peakFlopsForPrecision, performanceFromMfu, supportsPrecision } from './performance.js';
+import { defaultMfu, peakFlopsForPrecision, performanceFromMfu, supportsPrecision } from '../performance/index.js';
 import { chooseLayout, timeFor } from './planner.js';
-import { CHINCHILLA_TOKENS_PER_PARAMETER, FLOPS_PER_PARAMETER_TOKEN } from './scaling.js';
-import type { Accelerator, MemoryEstimate, ParallelLayout, PerformanceEstimate } from './types.js';
+import { CHINCHILLA_TOKENS_PER_PARAMETER, FLOPS_PER_PARAMETER_TOKEN } from '../economics/index.js';
 
 const SECONDS_PER_DAY = 86_400;
 /** Layout-search budget per evaluation in compare / recommend / sweep (the planner's default is 2 s). */

@@ -1,4 +1,4 @@
-// Calibration constants of the performance model (src/domain/performance.ts), one set per
+// Calibration constants of the performance model (src/domain/performance/step-time.ts), one set per
 // accelerator generation (Accelerator.generation), never per published case. Each constant says
 // where it comes from: a measurement the field publishes (MAMF, nccl-tests, FlashAttention papers)
 // or, for the few fitted ones, which calibration set constrains it (shared/calibration: Megatron

@@ -4,7 +4,7 @@
 //
 // Failures are taken as a Poisson process with a constant rate per GPU-day; one GPU failing stops the
 // whole synchronous job (Dubey et al. 2024, "The Llama 3 Herd of Models", Sec. 3.3.4).
-import type { Assumption } from './types.js';
+import type { Assumption } from '../core/index.js';
 
 const SECONDS_PER_DAY = 86_400;
 

@@ -1,20 +1,16 @@
 // The planner composes the domain services into the answers of the API: one workload in, memory,
 // FLOPs, layout, performance, time, cost and sizing out. Pure and synchronous: the server runs it in
 // worker threads (src/workers), tests call it directly.
-import { InputProblemError, type FieldProblem } from '../errors.js';
-import type { CostEstimate } from './cost.js';
-import { trainingFlops, type FlopsEstimate } from './flops.js';
+import { InputProblemError, type FieldProblem, type Assumption, type MemoryEstimate, type ParallelLayout, type PerformanceEstimate } from '../core/index.js';
+import type { CostEstimate, CostOptions, InfrastructureEstimate, ReliabilityEstimate } from '../economics/index.js';
+import { trainingFlops, type FlopsEstimate } from '../model/index.js';
 import { memoryFrugalLayouts, sizeForWorkload } from './gpu-sizing.js';
-import { describeLayout, layoutProblems } from './layout.js';
-import { estimateMemory } from './memory.js';
-import { searchLayouts, type SearchRequest, type SearchResult } from './parallelism.js';
-import { defaultMfu, estimatePerformance, peakFlopsForPrecision, performanceFromMfu } from './performance.js';
-import type { Assumption, MemoryEstimate, ParallelLayout, PerformanceEstimate } from './types.js';
+import { describeLayout, layoutProblems } from '../layouts/index.js';
+import { estimateMemory } from '../memory/index.js';
+import { searchLayouts, type SearchRequest, type SearchResult } from '../search/index.js';
+import { defaultMfu, estimatePerformance, peakFlopsForPrecision, performanceFromMfu } from '../performance/index.js';
 import type { ResolvedWorkload } from './workload.js';
 import { planOperations, type WorkloadWithOperations } from './operations.js';
-import type { CostOptions } from './cost-options.js';
-import type { InfrastructureEstimate } from './infrastructure.js';
-import type { ReliabilityEstimate } from './reliability.js';
 
 
 const SECONDS_PER_DAY = 86_400;

@@ -4,7 +4,7 @@
 // Units are kept apart on purpose: the planning guide this product replaces computed
 // "GPUs × 0.4 × 24 × days" (kW × hours = kWh) and reported it as dollars. Here energy is kWh,
 // money is USD, and the only bridge between them is electricityUsdPerKwh.
-import type { Accelerator, Assumption } from './types.js';
+import type { Accelerator, Assumption } from '../core/index.js';
 
 const HOURS_PER_DAY = 24;
 const DAYS_PER_YEAR = 365;

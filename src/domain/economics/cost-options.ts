@@ -2,7 +2,7 @@
 // (capital, depreciation over the run, energy), and the break-even point between renting and buying.
 // Pure: no Fastify, no I/O. Built on cost.ts (energy, depreciation), which it does not change.
 import type { CostEstimate } from './cost.js';
-import type { Assumption } from './types.js';
+import type { Assumption } from '../core/index.js';
 
 const HOURS_PER_DAY = 24;
 

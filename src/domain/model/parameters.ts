@@ -8,7 +8,7 @@
 // - Learned positional embeddings (GPT-3: s·h = 0.01%) are not in ModelShape and not counted.
 // - ParameterCounts.transformerParameters includes the final norm, so that
 //   totalParameters = embeddingParameters + lmHeadParameters + transformerParameters.
-import type { Assumption, ModelShape, ParameterCounts } from './types.js';
+import type { Assumption, ModelShape, ParameterCounts } from '../core/index.js';
 
 /**
  * Multi-head latent attention (DeepSeek-V2/V3, arXiv 2405.04434 Sec. 2.1): optional extension of

@@ -1,7 +1,7 @@
 // Parallel-layout validity: the divisibility rules Megatron-LM / Megatron-Core enforce, phrased
 // as problems a user can act on (JSON-pointer paths into the request body), and the divisor
 // tables the layout search enumerates. Pure: no I/O, no Fastify.
-import type { Accelerator, ModelShape, ParallelLayout, TrainingSetup } from './types.js';
+import type { Accelerator, ModelShape, ParallelLayout, TrainingSetup } from '../core/index.js';
 
 export interface LayoutProblem {
   path: string;
@@ -59,7 +59,7 @@ export interface StageLayerCounts {
 
 /**
  * Layers per GPU when L layers split into p·v chunks (v virtual stages per GPU, chunk j on GPU j mod p)
- * as evenly as possible, the L mod (p·v) extra layers on the earliest chunks (the split memory.ts
+ * as evenly as possible, the L mod (p·v) extra layers on the earliest chunks (the split memory/per-gpu.ts
  * uses): with base = ⌊L/(p·v)⌋ and r = L mod (p·v), GPU 0 holds v·base + ⌈r/p⌉ layers and the last GPU
  * v·base + ⌊r/p⌋. v = 1: ⌈L/p⌉ and ⌊L/p⌋ (Llama 3 405B: 126 layers on 16 stages → 8 and 7, Dubey et
  * al. 2024 Sec. 3.3.2). Never more than v·⌈L/(p·v)⌉. Writes into `out` (allocation-free for the search).

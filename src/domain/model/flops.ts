@@ -7,9 +7,8 @@
 // The input-embedding lookup is a gather, not a matmul; norms and softmax are not counted (MLA's two small
 // internal norms, qLoraRank + kvLoraRank weights per layer, stay in the matmul count: < 0.001%).
 // Hardware FLOPs add what recomputation runs again (HFU); model FLOPs never do.
-import type { ModelShape, ParameterCounts, RecomputeMode, TrainingSetup } from './types.js';
-import { attentionHeadDims, normParametersPerLayer } from './model.js';
-import type { ModelShapeWithMla } from './model.js';
+import type { ModelShape, ParameterCounts, RecomputeMode, TrainingSetup } from '../core/index.js';
+import { attentionHeadDims, normParametersPerLayer, type ModelShapeWithMla } from './parameters.js';
 
 export interface FlopsConventions {
   /** 6·N·D with N = all active parameters including the input embedding (Kaplan 2020; GPT-3 Table D.1) */

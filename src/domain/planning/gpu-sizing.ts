@@ -6,11 +6,11 @@
 // The planning guide this replaces divided weights+gradients+optimizer bytes by one GPU's memory and
 // added 20%. That ignores activations, the fixed per-GPU overheads, and that the count must admit a
 // layout (tensor × pipeline × data) the model and batch divide into. Both numbers are returned.
-import { completeLayout, describeLayout, divisors, gcd, layoutProblems, tensorDegreesForShape } from './layout.js';
-import { estimateMemory, memoryLowerBoundBytes, modelStateBytesPerParameter } from './memory.js';
+import { completeLayout, describeLayout, divisors, gcd, layoutProblems, tensorDegreesForShape } from '../layouts/index.js';
+import { estimateMemory, memoryLowerBoundBytes, modelStateBytesPerParameter } from '../memory/index.js';
 import type {
   Accelerator, MemoryEstimate, ModelShape, ParallelLayout, ParameterCounts, TrainingSetup, ZeroStage,
-} from './types.js';
+} from '../core/index.js';
 
 const SECONDS_PER_DAY = 86_400;
 /** relative tolerance so that 776.0000000001 GPUs (floating-point noise) rounds to 776, not 777 */
@@ -298,7 +298,7 @@ export function estimateSizing(inp: SizingInputs): SizingEstimate {
   };
 }
 
-// --- the real memory check: some valid layout of N GPUs fits (layout.ts rules, memory.ts model) ------
+// --- the real memory check: some valid layout of N GPUs fits (layouts/rules.ts rules, memory/per-gpu.ts model) ------
 
 export interface MemoryFitOptions {
   /** highest ZeRO stage the framework offers (Megatron's distributed optimizer = 1; FSDP = 3); default 3 */
@@ -397,7 +397,7 @@ export interface WorkloadSizingRequest {
   fit?: MemoryFitOptions;
 }
 
-/** estimateSizing wired to the real memory model (memoryFitEvaluator) and model-state bytes (memory.ts). */
+/** estimateSizing wired to the real memory model (memoryFitEvaluator) and model-state bytes (memory/per-gpu.ts). */
 export function sizeForWorkload(req: WorkloadSizingRequest): SizingEstimate & { layoutAtMinimum?: ParallelLayout } {
   const { shape, counts, training, accelerator } = req;
   const perParam = modelStateBytesPerParameter(training.precision, training.optimizer);

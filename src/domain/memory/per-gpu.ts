@@ -7,20 +7,13 @@
 // evaluated). Both run fillPlan + evaluateStage, so their totals are identical to the bit.
 import type {
   Accelerator, MemoryBreakdown, MemoryEstimate, ModelShape, ParallelLayout, ParameterCounts, RecomputeMode, TrainingSetup,
-} from './types.js';
+} from '../core/index.js';
 import {
   DEFAULT_MEMORY_OPTIONS, activationElementBytes, layerActivationBytes, layerActivationContext,
   type LayerActivationContext, type MemoryOptions,
-} from './memory-activations.js';
-import { modelStateBytesPerParameter } from './memory-states.js';
+} from './activations.js';
+import { modelStateBytesPerParameter } from './states.js';
 
-export {
-  ACTIVATION_TENSORS, DEFAULT_MEMORY_OPTIONS, OP_SAC_TENSORS, activationBytesPerLayer, activationBytesPerLayerByKind,
-  activationTensorBreakdown,
-} from './memory-activations.js';
-export type { ActivationTensorRow, MemoryOptions, SavedTensor } from './memory-activations.js';
-export { modelStateBytes, modelStateBytesPerParameter, zeroDivisors } from './memory-states.js';
-export type { ModelStateBytes, StateBytesPerParameter } from './memory-states.js';
 
 const MiB = 2 ** 20;
 
@@ -78,7 +71,7 @@ export function inFlightMicroBatches(stage: number, p: number, m: number, v: num
  * model is cut into C = p·v chunks as evenly as possible, the L mod C extra layers on the earliest
  * chunks; chunk j runs on stage j mod p (Narayanan 2021 Sec. 2.2.2: stage i holds chunks i, i+p, …).
  * With base = ⌊L/C⌋ and r = L mod C, stage 0 holds v·base + ⌈r/p⌉ layers (the most) and the last
- * stage v·base + ⌊r/p⌋: the split layout.ts stageLayerCounts gives the time model. v = 1: ⌈L/p⌉ on
+ * stage v·base + ⌊r/p⌋: the split layouts/rules.ts stageLayerCounts gives the time model. v = 1: ⌈L/p⌉ on
  * the first L mod p stages, ⌊L/p⌋ on the rest (Llama 3 405B: 126 layers on 16 stages).
  */
 export function stageLayerSplit(
@@ -153,7 +146,7 @@ export interface MemoryContext {
   normParams: number; embeddingParams: number; lmHeadParams: number;
   policy: 'attention-core' | 'save-matmuls';
   dealloc: boolean; dropout: boolean; logitBytes: number; fragmentation: number; cudaBytes: number;
-  /** per-layer activation context handed to memory-activations.ts (t, c, b, sp set per lookup) */
+  /** per-layer activation context handed to memory/activations.ts (t, c, b, sp set per lookup) */
   act: LayerActivationContext;
   /** activation cache: axis value → index maps, (t, c, b) index key → row offset, rows (NaN = not yet computed) */
   tIndex: Map<number, number>; cIndex: Map<number, number>; bIndex: Map<number, number>;
@@ -210,7 +203,7 @@ function fillContext(
   ctx.s = training.sequenceLength; ctx.B = training.globalBatchSequences;
   ctx.actB = activationElementBytes(training.precision);
   ctx.tied = shape.tiedEmbeddings;
-  // model states per parameter (memory-states.ts; ZeRO Sec. 3.1)
+  // model states per parameter (memory/states.ts; ZeRO Sec. 3.1)
   const per = modelStateBytesPerParameter(training.precision, training.optimizer);
   ctx.stateW = per.weights;
   ctx.stateG = options?.fp32Gradients ?? DEFAULT_MEMORY_OPTIONS.fp32Gradients ? 4 : per.gradients;
@@ -284,7 +277,7 @@ function activationRow(ctx: MemoryContext, t: number, c: number, b: number): num
 
 /**
  * Make sure ctx.rows[at] holds one layer's activation bytes for one micro-batch
- * (memory-activations.ts layerActivationBytes, Korthikanti 2022 Sec. 4 per-operation sum): that
+ * (memory/activations.ts layerActivationBytes, Korthikanti 2022 Sec. 4 per-operation sum): that
  * pure function's result for these inputs, computed on first use. NaN marks an empty slot.
  */
 function ensureActivationSlot(
@@ -329,7 +322,7 @@ function fillPlan(ctx: MemoryContext, layout: ParallelLayout, out: Plan): Plan {
   // micro-batches per optimizer step per pipeline: m = globalBatch / (d·b)
   out.m = Math.max(1, Math.floor(ctx.B / (d * b)));
 
-  // activations: per-operation sums (memory-activations.ts), cached per (t, c, b, sp, recompute)
+  // activations: per-operation sums (memory/activations.ts), cached per (t, c, b, sp, recompute)
   const rc = layout.recompute;
   fillActivations(ctx, t, c, b, sp, rc === 'selective' ? 1 : rc === 'full' ? 2 : 0, out);
 

@@ -1,11 +1,8 @@
 // What happens around one run on a chosen layout: infrastructure, failures and checkpoints, wall-clock
 // time including the failure loss, cost at that time, and the ways to pay. Shared by the planner
 // (POST /v1/estimate) and the procurement answers (compare, recommend, sweep). Pure: no Fastify, no I/O.
-import { estimateCost, type CostEstimate } from './cost.js';
-import { estimateCostOptions, type CostOptions, type PriceOptions } from './cost-options.js';
-import { estimateInfrastructure, type InfrastructureEstimate, type InfrastructureOptions } from './infrastructure.js';
-import { estimateReliability, type ReliabilityEstimate, type ReliabilityOptions } from './reliability.js';
-import type { Assumption, ParallelLayout, PerformanceEstimate } from './types.js';
+import { estimateCost, type CostEstimate, estimateCostOptions, type CostOptions, type PriceOptions, estimateInfrastructure, type InfrastructureEstimate, type InfrastructureOptions, estimateReliability, type ReliabilityEstimate, type ReliabilityOptions } from '../economics/index.js';
+import type { Assumption, ParallelLayout, PerformanceEstimate } from '../core/index.js';
 import { toPointer, type ResolvedWorkload } from './workload.js';
 
 const HOURS_PER_DAY = 24;

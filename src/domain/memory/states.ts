@@ -1,6 +1,6 @@
 // Model-state memory: weights, gradients and optimizer states per parameter, and their ZeRO
 // sharding over the data-parallel group (Rajbhandari et al. 2020, "ZeRO", arXiv 1910.02054).
-import type { OptimizerKind, Precision, ZeroStage } from './types.js';
+import type { OptimizerKind, Precision, ZeroStage } from '../core/index.js';
 
 export interface StateBytesPerParameter {
   weights: number;

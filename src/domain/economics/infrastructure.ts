@@ -2,11 +2,11 @@
 // layout needs against what the accelerator's servers have, checkpoint size and write time, and the
 // dataset on disk. Pure: no Fastify, no I/O. Defaults come from shared/reference/datacenter_facts.json
 // (each with its source below and in the answer's assumptions).
-import { GRADIENT_REDUCE_BYTES, PARAMETER_GATHER_BYTES } from './calibration.js';
+import { GRADIENT_REDUCE_BYTES, PARAMETER_GATHER_BYTES } from '../performance/index.js';
 import { resolveCostInputs, type CostOverrides } from './cost.js';
-import { modelStateBytesPerParameter } from './memory.js';
-import { moeLayerCount } from './model.js';
-import type { Accelerator, Assumption, ModelShape, ParallelLayout, ParameterCounts, PerformanceEstimate, TrainingSetup } from './types.js';
+import { modelStateBytesPerParameter } from '../memory/index.js';
+import { moeLayerCount } from '../model/index.js';
+import type { Accelerator, Assumption, ModelShape, ParallelLayout, ParameterCounts, PerformanceEstimate, TrainingSetup } from '../core/index.js';
 
 /**
  * Usable power per rack when the request gives none: 40 kW, the upper end of the ~30–40 kW practical

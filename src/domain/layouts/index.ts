@@ -1,0 +1,20 @@
+// layouts: what a parallel layout is and which ones are valid. Divisibility rules, the tensor degrees a
+// shape admits, how layers split over pipeline stages, defaults and a readable description.
+// Builds on core and model.
+
+export {
+  gcd,
+  divisors,
+  commonDivisors,
+  stageLayerCounts,
+  tensorDegreesForShape,
+  layoutProblems,
+  DEFAULT_LAYOUT,
+  completeLayout,
+  describeLayout,
+} from './rules.js';
+export type {
+  LayoutProblem,
+  LayoutRuleOptions,
+  StageLayerCounts,
+} from './rules.js';
