@@ -97,3 +97,14 @@ describe('domain layout (issue 8)', () => {
   });
 });
 
+
+describe('self-contained (issue 11)', () => {
+  it('reads no file outside the repository: code, tests, benches and scripts name only paths inside it', () => {
+    const files = ['src', 'test', 'bench', 'scripts'].flatMap((d) => walk(join(root, d)));
+    const outside = files.flatMap((f) => {
+      const text = readFileSync(f, 'utf8');
+      return /\.\.\/shared\/|['"`]\.\.\/\.\.\/\.\.\//.test(text) ? [relative(root, f)] : [];
+    });
+    expect(outside).toEqual([]);
+  });
+});

@@ -1,7 +1,7 @@
-// The performance model against published runs (shared/calibration): prints the table
+// The performance model against published runs (data/calibration): prints the table
 // (row, published, predicted, error %) and asserts the error on every row. Assumptions each
 // source leaves open are stated per row in test/fixtures/calibration-cases.ts and printed.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -68,7 +68,7 @@ const BOUND_PCT: Record<Exclude<CalibrationCase['set'], 'held-out'>, number> = {
 };
 
 /**
- * Held-out runs (not in shared/calibration, no constant set with them): the largest |error| accepted,
+ * Held-out runs (not in data/calibration, no constant set with them): the largest |error| accepted,
  * per row, with what the model leaves out. A bound is what the model honestly achieves, not a target.
  */
 const HELD_OUT_BOUND_PCT: Record<string, number> = {
@@ -96,9 +96,9 @@ function table(title: string, list: Row[]): string[] {
   ];
 }
 
-describe('calibration against published runs (shared/calibration)', () => {
+describe('calibration against published runs (data/calibration)', () => {
   it('prints the calibration table', () => {
-    const lines = table('calibration (shared/calibration)', rows);
+    const lines = table('calibration (data/calibration)', rows);
     const abs = rows.map((r) => Math.abs(r.errorPct)).sort((a, b) => a - b);
     const median = abs[Math.floor(abs.length / 2)] as number;
     const worst = abs[abs.length - 1] as number;
@@ -129,7 +129,7 @@ describe('calibration against published runs (shared/calibration)', () => {
   }
 });
 
-describe('held-out published runs (not in shared/calibration; no constant was fitted to them)', () => {
+describe('held-out published runs (not in data/calibration; no constant was fitted to them)', () => {
   it('prints the held-out table', () => {
     const abs = heldOut.map((r) => Math.abs(r.errorPct)).sort((a, b) => a - b);
     const lines = table('held-out', heldOut);
@@ -213,13 +213,10 @@ describe('held-out published runs (not in shared/calibration; no constant was fi
     expect(spOnly).toBeLessThan(base);
   });
 
-  const sharedJson = [
-    resolve(dirname(fileURLToPath(import.meta.url)), '../shared/calibration/published-runs.json'),
-    resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/calibration/published-runs.json'),
-  ].find((p) => existsSync(p));
+  const publishedRunsJson = resolve(dirname(fileURLToPath(import.meta.url)), '../data/calibration/published-runs.json');
 
-  it.skipIf(sharedJson === undefined)('the fixture copies shared/calibration/published-runs.json faithfully', () => {
-    const runs = JSON.parse(readFileSync(sharedJson as string, 'utf8')) as { id: string; figures: Record<string, unknown>; model: Record<string, unknown> }[];
+  it('the fixture copies data/calibration/published-runs.json faithfully', () => {
+    const runs = JSON.parse(readFileSync(publishedRunsJson, 'utf8')) as { id: string; figures: Record<string, unknown>; model: Record<string, unknown> }[];
     const byId = (id: string) => runs.find((r) => r.id === id) as (typeof runs)[number];
     const t1 = byId('megatron-ptdp-2021-table1').figures.rows as Record<string, number>[];
     expect(t1.map((r) => [r.layers, r.hidden, r.TP, r.PP, r.DP_derived, r.global_batch_seqs, r.achieved_TFLOPs_per_gpu])).toEqual(

@@ -1,5 +1,5 @@
 // The configuration layer: the shipped catalog and presets load, agree with the reference data
-// (shared/reference/hardware.json, shared/calibration/published-runs.json) and with the domain test
+// (data/reference/hardware.json, data/calibration/published-runs.json) and with the domain test
 // fixtures; bad files are rejected naming file, entry and field of every problem; env parsing.
 import { readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
@@ -44,7 +44,7 @@ interface RefAccelerator {
   launch_year: number;
   price_purchase: { value_usd?: number | string; value_cny?: number; unit: string }[];
 }
-const reference = JSON.parse(readFileSync(new URL('../../shared/reference/hardware.json', import.meta.url), 'utf8')) as RefAccelerator[];
+const reference = JSON.parse(readFileSync(new URL('../data/reference/hardware.json', import.meta.url), 'utf8')) as RefAccelerator[];
 const referenceById = new Map(reference.map((r) => [r.id, r]));
 
 /** Throws and returns the CatalogError of `load`. */
@@ -116,7 +116,7 @@ describe('shipped accelerator catalog (config/hardware.yaml)', () => {
     }
   });
 
-  it('copies shared/reference/hardware.json faithfully; every departure is flagged', () => {
+  it('copies data/reference/hardware.json faithfully; every departure is flagged', () => {
     for (const e of catalog.hardwareEntries) {
       const r = referenceById.get(e.referenceId ?? '');
       expect(r, `${e.id} referenceId`).toBeDefined();
@@ -234,7 +234,7 @@ interface Run {
   model?: Record<string, unknown>;
   figures?: { rows?: { params_B: number; attention_heads: number; hidden: number; layers: number }[] };
 }
-const runs = JSON.parse(readFileSync(new URL('../../shared/calibration/published-runs.json', import.meta.url), 'utf8')) as Run[];
+const runs = JSON.parse(readFileSync(new URL('../data/calibration/published-runs.json', import.meta.url), 'utf8')) as Run[];
 const run = (id: string): Run => runs.find((r) => r.id === id) as Run;
 
 describe('shipped model presets (config/models.yaml)', () => {
@@ -273,7 +273,7 @@ describe('shipped model presets (config/models.yaml)', () => {
     }
   });
 
-  it('GPT-3 175B matches the paper as recorded in shared/calibration', () => {
+  it('GPT-3 175B matches the paper as recorded in data/calibration', () => {
     const m = run('gpt3-175b').model as Record<string, number>;
     const a = preset('gpt-3-175b').architecture;
     expect([a.layers, a.hiddenSize, a.attentionHeads, a.headDim, a.kvHeads]).toEqual([m.n_layers, m.d_model, m.n_heads, m.d_head, m.kv_heads]);
@@ -298,7 +298,7 @@ describe('shipped model presets (config/models.yaml)', () => {
     expect(preset('megatron-1t').publishedParameters).toBe(rows.find((r) => r.layers === 128)!.params_B * 1e9);
   });
 
-  it('PaLM 540B and Chinchilla 70B match shared/calibration; their approximations keep the parameter budget', () => {
+  it('PaLM 540B and Chinchilla 70B match data/calibration; their approximations keep the parameter budget', () => {
     const palm = run('palm-540b').model as Record<string, number>;
     const p = preset('palm-540b');
     expect([p.architecture.layers, p.architecture.hiddenSize, p.architecture.attentionHeads, p.architecture.headDim, p.architecture.kvHeads]).toEqual([

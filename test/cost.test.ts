@@ -18,7 +18,7 @@ interface Run {
   id: string;
   figures: Record<string, unknown>;
 }
-const runs = JSON.parse(readFileSync(new URL('../../shared/calibration/published-runs.json', import.meta.url), 'utf8')) as Run[];
+const runs = JSON.parse(readFileSync(new URL('../data/calibration/published-runs.json', import.meta.url), 'utf8')) as Run[];
 const run = (id: string): Run => {
   const r = runs.find((x) => x.id === id);
   if (!r) throw new Error(`no calibration record ${id}`);
@@ -29,11 +29,11 @@ interface Fact {
   fact: string;
   value: unknown;
 }
-const facts = JSON.parse(readFileSync(new URL('../../shared/reference/datacenter_facts.json', import.meta.url), 'utf8')) as Fact[];
+const facts = JSON.parse(readFileSync(new URL('../data/reference/datacenter_facts.json', import.meta.url), 'utf8')) as Fact[];
 const fact = (name: string): unknown => facts.find((f) => f.fact === name)?.value;
 
 describe('defaults', () => {
-  it('come from shared/reference/datacenter_facts.json', () => {
+  it('come from data/reference/datacenter_facts.json', () => {
     expect(DEFAULT_COST_INPUTS.electricityUsdPerKwh * 100).toBeCloseTo(fact('US industrial average retail electricity price') as number, 6);
     expect(DEFAULT_COST_INPUTS.carbonKgPerKwh).toBe(fact('US average grid carbon intensity'));
     expect(DEFAULT_COST_INPUTS.pue).toBe(fact('Industry-average PUE (2024 survey)'));
@@ -123,7 +123,7 @@ describe('estimateCost: hand-worked', () => {
   });
 
   it('DeepSeek-V3: 2.788M H800 GPU-hours at the report\'s assumed $2 = $5.576M', () => {
-    // DeepSeek-V3 technical report (shared/reference hardware.json, H800 price_market_reference): 2,048 H800
+    // DeepSeek-V3 technical report (data/reference hardware.json, H800 price_market_reference): 2,048 H800
     const days = 2.788e6 / (2048 * 24);
     const c = estimateCost({ gpus: 2048, days, accelerator: H800_SXM, inputs: { gpuHourUsd: 2 } });
     expect(c.cloud.gpuHours).toBeCloseTo(2.788e6, 3);

@@ -236,7 +236,7 @@ describe('sizeForWorkload: Llama 2 70B on A100-80GB (the planning guide\'s scena
 
 describe('sizeForWorkload against published runs (a run that fit bounds our minimum from above)', () => {
   interface MegatronRow { params_B: number; attention_heads: number; hidden: number; layers: number; TP: number; PP: number; global_batch_seqs: number }
-  const runs = JSON.parse(readFileSync(new URL('../../shared/calibration/published-runs.json', import.meta.url), 'utf8')) as { id: string; figures: { rows?: MegatronRow[] } }[];
+  const runs = JSON.parse(readFileSync(new URL('../data/calibration/published-runs.json', import.meta.url), 'utf8')) as { id: string; figures: { rows?: MegatronRow[] } }[];
   const rows = runs.find((r) => r.id === 'megatron-ptdp-2021-table1')?.figures.rows ?? [];
 
   it('Megatron-LM 2021 Table 1 (no ZeRO, A100-80GB): every model fits on at most its published t·p', () => {

@@ -7,7 +7,7 @@ import { DEEPSEEK_V3, GPT3_175B, LLAMA31_405B, training } from './fixtures/searc
 
 const layout = (l: Partial<ParallelLayout>): ParallelLayout => completeLayout(l, 0, { data: l.data ?? 1 });
 
-/** Narayanan et al. 2021 Table 1 (shared/calibration megatron-ptdp-2021-table1): published layouts are valid. */
+/** Narayanan et al. 2021 Table 1 (data/calibration megatron-ptdp-2021-table1): published layouts are valid. */
 const PTDP_ROWS = [
   { heads: 24, hidden: 2304, layers: 24, t: 1, p: 1, d: 32, batch: 512 },
   { heads: 32, hidden: 3072, layers: 30, t: 2, p: 1, d: 32, batch: 512 },

@@ -77,7 +77,7 @@ describe('ZeRO model-state memory (Rajbhandari et al. 2020)', () => {
   });
 
   it('Table 1: 7.5B, 128B and 1T at DP 1..1024, every stage, within the printed digit', () => {
-    // shared/calibration zero-2019-model-state-memory table1_GB
+    // data/calibration zero-2019-model-state-memory table1_GB
     const rows: number[][] = [
       [1, 120, 120, 120, 2048, 2048, 2048, 16000, 16000, 16000],
       [4, 52.5, 41.3, 30, 896, 704, 512, 7000, 5500, 4000],
@@ -558,7 +558,7 @@ describe('prepared fast path for the layout search (prepareMemory + evaluateMemo
   });
 });
 
-describe('torchtitan measured peaks (Llama 3.1 on H100 96 GB, shared/calibration torchtitan-llama31-h100-memory-2024-12)', () => {
+describe('torchtitan measured peaks (Llama 3.1 on H100 96 GB, data/calibration torchtitan-llama31-h100-memory-2024-12)', () => {
   // Mapping: FSDP = ZeRO-3 over data × context. torchtitan keeps fp32 sharded params and grads (FSDP2
   // MixedPrecisionPolicy param bf16 / reduce fp32) + fp32 Adam m, v = 16 bytes/param sharded: the same
   // total as ZeRO-3's (2+2+12)Ψ/Nd. Its selective AC is op-level SAC ('save-matmuls'); its loss is

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 
-// Response schemas of the plan endpoints. Stable fields of shared/design/API.md keep their names and units;
+// Response schemas of the plan endpoints. Stable fields of docs/API.md keep their names and units;
 // everything else is additive. Response schemas drop undeclared fields, so every field sent is declared here.
 
 const Num = (description?: string) => Type.Number(description ? { description } : {});

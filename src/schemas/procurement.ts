@@ -9,7 +9,7 @@ import {
 } from './workload.js';
 
 // Procurement endpoints (issue 4): compare, recommend, sweep, scaling. Request bodies reuse the
-// workload's parts (shared/design/API.md); responses declare every field (Fastify drops the rest).
+// workload's parts (docs/API.md); responses declare every field (Fastify drops the rest).
 
 const Num = (description?: string) => Type.Number(description ? { description } : {});
 const Int = (description?: string) => Type.Integer(description ? { description } : {});

@@ -1,5 +1,5 @@
 // Cost, energy and carbon of a training run: cloud rental, on-premises ownership, kWh and CO2.
-// Pure: no Fastify, no I/O. Every default below carries its source (shared/reference/datacenter_facts.json).
+// Pure: no Fastify, no I/O. Every default below carries its source (data/reference/datacenter_facts.json).
 //
 // Units are kept apart on purpose: the planning guide this product replaces computed
 // "GPUs × 0.4 × 24 × days" (kW × hours = kWh) and reported it as dollars. Here energy is kWh,

@@ -1,6 +1,6 @@
 // The infrastructure around a training run: nodes, racks, facility power, the scale-out network a
 // layout needs against what the accelerator's servers have, checkpoint size and write time, and the
-// dataset on disk. Pure: no Fastify, no I/O. Defaults come from shared/reference/datacenter_facts.json
+// dataset on disk. Pure: no Fastify, no I/O. Defaults come from data/reference/datacenter_facts.json
 // (each with its source below and in the answer's assumptions).
 import { GRADIENT_REDUCE_BYTES, PARAMETER_GATHER_BYTES } from '../performance/index.js';
 import { resolveCostInputs, type CostOverrides } from './cost.js';

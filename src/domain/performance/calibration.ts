@@ -1,7 +1,7 @@
 // Calibration constants of the performance model (src/domain/performance/step-time.ts), one set per
 // accelerator generation (Accelerator.generation), never per published case. Each constant says
 // where it comes from: a measurement the field publishes (MAMF, nccl-tests, FlashAttention papers)
-// or, for the few fitted ones, which calibration set constrains it (shared/calibration: Megatron
+// or, for the few fitted ones, which calibration set constrains it (data/calibration: Megatron
 // PTD-P Table 1 on A100, Korthikanti 2022 Table 4/5 on A100, Megatron-Core H100 weak scaling,
 // Llama 2 GPU-hours). test/calibration.test.ts prints the error on every one of those rows.
 //
