@@ -10,6 +10,7 @@ import { planRoutes } from './routes/plan.js';
 import { procurementRoutes } from './routes/procurement.js';
 import { csvPlugin } from './plugins/csv.js';
 import type { PlanRunner } from './domain/planning/index.js';
+import { DEFAULT_MAX_EVALUATIONS } from './domain/search/index.js';
 import { defaultOpsConfig } from './config/env.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { pressurePlugin } from './plugins/pressure.js';
@@ -35,7 +36,7 @@ export interface AppOptions {
   /** pino options, or false for silence (tests) */
   logger?: FastifyServerOptions['logger'];
   /** default time budget of a layout search, milliseconds */
-  searchTimeBudgetMs?: number;
+  searchMaxEvaluations?: number;
   /** runs planning tasks (a worker pool in the server; in-thread when left out) */
   planRunner?: PlanRunner;
   /** request body limit, bytes (default 1 MiB) */
@@ -55,7 +56,7 @@ export type App = FastifyInstance & { readonly trainplan: AppState };
 export interface AppState {
   catalog: Catalog;
   ready: boolean;
-  searchTimeBudgetMs: number;
+  searchMaxEvaluations: number;
   planRunner: PlanRunner | undefined;
 }
 
@@ -100,7 +101,7 @@ export async function buildApp(options: AppOptions) {
   app.decorate('trainplan', {
     catalog: options.catalog,
     ready: false,
-    searchTimeBudgetMs: options.searchTimeBudgetMs ?? 2000,
+    searchMaxEvaluations: options.searchMaxEvaluations ?? DEFAULT_MAX_EVALUATIONS,
     planRunner: options.planRunner,
   } satisfies AppState);
 

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       // Requests are logged with their id, method, URL and status, never their body.
       ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard' } } } : {}),
     },
-    searchTimeBudgetMs: config.searchTimeBudgetMs,
+    searchMaxEvaluations: config.searchMaxEvaluations,
     planRunner: (task) => planPool.run(task),
     poolStats: () => planPool.stats(),
     security: { apiKeys: ops.apiKeys, corsOrigins: ops.corsOrigins },

@@ -459,7 +459,7 @@ describe('environment (readConfigFromEnv)', () => {
       logLevel: 'info',
       hardwareCatalogPath: defaultCatalogPaths().hardwarePath,
       modelPresetsPath: defaultCatalogPaths().modelsPath,
-      searchTimeBudgetMs: 2000,
+      searchMaxEvaluations: 8_000_000,
     });
     expect(readConfigFromEnv({ PORT: '', LOG_LEVEL: '  ' }).port).toBe(3000);
   });
@@ -472,7 +472,7 @@ describe('environment (readConfigFromEnv)', () => {
         LOG_LEVEL: 'DEBUG',
         HARDWARE_CATALOG: '/etc/trainplan/hw.yaml',
         MODEL_PRESETS: 'models.yaml',
-        SEARCH_TIME_BUDGET_MS: '500',
+        SEARCH_MAX_EVALUATIONS: '500000',
       }),
     ).toEqual({
       port: 8080,
@@ -480,7 +480,7 @@ describe('environment (readConfigFromEnv)', () => {
       logLevel: 'debug',
       hardwareCatalogPath: '/etc/trainplan/hw.yaml',
       modelPresetsPath: 'models.yaml',
-      searchTimeBudgetMs: 500,
+      searchMaxEvaluations: 500_000,
     });
     expect(readConfigFromEnv({ PORT: '0' }).port).toBe(0);
   });
@@ -500,12 +500,12 @@ describe('environment (readConfigFromEnv)', () => {
   it('names every bad variable at once', () => {
     let error: unknown;
     try {
-      readConfigFromEnv({ PORT: 'http', LOG_LEVEL: 'loud', SEARCH_TIME_BUDGET_MS: '0' });
+      readConfigFromEnv({ PORT: 'http', LOG_LEVEL: 'loud', SEARCH_MAX_EVALUATIONS: '0' });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual(['LOG_LEVEL', 'PORT', 'SEARCH_TIME_BUDGET_MS']);
+    expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual(['LOG_LEVEL', 'PORT', 'SEARCH_MAX_EVALUATIONS']);
     expect((error as ConfigError).message).toMatch(/LOG_LEVEL="loud": must be one of fatal, error, warn, info, debug, trace, silent/);
   });
 });

@@ -33,7 +33,7 @@ beforeAll(async () => {
   const catalog = await shippedCatalog();
   presets = [...catalog.presets.keys()];
   gpus = [...catalog.accelerators.keys(), ...catalog.aliases.keys()];
-  app = await buildTestApp({ planRunner: (task) => pool.run(task), searchTimeBudgetMs: 100 });
+  app = await buildTestApp({ planRunner: (task) => pool.run(task), searchMaxEvaluations: 200_000 });
   doc = app.swagger() as Schema;
 });
 afterAll(async () => {
@@ -57,7 +57,7 @@ function hint(name: string, schema: Schema): fc.Arbitrary<Json> | undefined {
   if (name === 'preset' && schema.type === 'string') return fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...presets) }, { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 20 }) });
   if ((name === 'gpu' || name === 'accelerators/items') && schema.type === 'string') return fc.constantFrom(...gpus);
   if (name === 'timeBudgetMs') return fc.integer({ min: 1, max: 100 });
-  if (name === 'searchBudgetMs') return fc.integer({ min: 5, max: 20 });
+  if (name === 'searchMaxEvaluations') return fc.integer({ min: 1_000, max: 20_000 });
   if (name === 'sweep' && schema.type === 'object') {
     const ints = (max: number) => fc.uniqueArray(fc.integer({ min: 1, max }), { minLength: 1, maxLength: 4 });
     return fc.oneof(
@@ -66,7 +66,7 @@ function hint(name: string, schema: Schema): fc.Arbitrary<Json> | undefined {
       fc.record({ parameter: fc.constant('sequenceLength'), values: ints(65_536) }),
       fc.record({ parameter: fc.constant('globalBatchSize'), values: ints(8192) }),
       fc.record({ parameter: fc.constant('globalBatchTokens'), values: fc.uniqueArray(fc.constantFrom('1M', '4M', '16M', 2 ** 22), { minLength: 1, maxLength: 3 }) }),
-    ).chain((sweep) => fc.record({ searchBudgetMs: fc.integer({ min: 5, max: 20 }) }, { requiredKeys: [] }).map((extra) => ({ ...sweep, ...extra }) as Json));
+    ).chain((sweep) => fc.record({ searchMaxEvaluations: fc.integer({ min: 1_000, max: 20_000 }) }, { requiredKeys: [] }).map((extra) => ({ ...sweep, ...extra }) as Json));
   }
   if (name === 'accelerators' && schema.type === 'array') return fc.uniqueArray(fc.constantFrom(...gpus), { minLength: 1, maxLength: 3 });
   return undefined;

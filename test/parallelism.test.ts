@@ -3,7 +3,9 @@ import { divisors, layoutProblems } from '../src/domain/layouts/index.js';
 import { estimateMemory, memoryLowerBoundBytes } from '../src/domain/memory/index.js';
 import { estimatePerformance } from '../src/domain/performance/index.js';
 import {
+  DEFAULT_MAX_EVALUATIONS,
   TopK,
+  incompleteSearchWarning,
   explainRunnerUp,
   modelEvaluator,
   searchLayouts,
@@ -15,7 +17,7 @@ import {
 import type { Accelerator, ModelShape, ParallelLayout, RecomputeMode, ZeroStage } from '../src/domain/core/index.js';
 import { A100_80GB, H100_SXM } from './fixtures/accelerators.js';
 import { standInEvaluator, type StandInCalls } from './fixtures/search-evaluator.js';
-import { GPT3_175B, LLAMA2_7B, LLAMA31_405B, searchRequest, training } from './fixtures/search-workloads.js';
+import { BENCH_SEARCHES, GPT3_175B, LLAMA2_7B, LLAMA31_405B, searchRequest, training } from './fixtures/search-workloads.js';
 
 const GiB = 2 ** 30;
 
@@ -418,10 +420,35 @@ describe('searchLayouts with the real memory and time models', () => {
     expect(result.infeasibleReason).toContain(`needs ${(ref.minBytes / GiB).toFixed(1)} GiB (${((ref.minBytes - 80 * GiB) / GiB).toFixed(1)} GiB over)`);
   });
 
+  it('is budgeted in work: the same request gives the same answer every time, and says what cut it short', () => {
+    const req = searchRequest(LLAMA31_405B, training(8192, 2048), H100_SXM, 16_384, { maxEvaluations: 20_000 });
+    const first = searchLayouts(req);
+    const again = searchLayouts(req);
+    expect(first.complete).toBe(false);
+    expect(first.stoppedBy).toBe('work-budget');
+    // the budget is checked every 512 units: it stops within one interval (plus one sub-tree) of the budget
+    expect(first.workUnits).toBeGreaterThan(20_000);
+    expect(first.workUnits).toBeLessThan(20_000 + 4 * 512);
+    const strip = (r: typeof first) => ({ ...r, elapsedMs: 0 });
+    expect(strip(again)).toEqual(strip(first));
+    expect(incompleteSearchWarning(first, 20_000)).toContain('search.maxEvaluations');
+  });
+
+  it('completes every benchmark search well inside the default work budget', () => {
+    for (const b of BENCH_SEARCHES) {
+      const result = searchLayouts({ ...b.request(), maxEvaluations: DEFAULT_MAX_EVALUATIONS });
+      expect(result.complete, b.name).toBe(true);
+      expect(result.stoppedBy).toBeUndefined();
+      // the default is ten times the largest of them (DeepSeek-V3 on 2,048 H800, ~0.8 M calls)
+      expect(result.workUnits * 5, b.name).toBeLessThan(DEFAULT_MAX_EVALUATIONS);
+    }
+  });
+
   it('a tiny time budget returns complete: false quickly', () => {
     const req = searchRequest(LLAMA31_405B, training(8192, 2048), H100_SXM, 16_384, { timeBudgetMs: 5 });
     const result = searchLayouts(req);
     expect(result.complete).toBe(false);
+    expect(result.stoppedBy).toBe('time-budget');
     expect(result.elapsedMs).toBeLessThan(300);
   });
 });

@@ -1,4 +1,5 @@
 // The server's worker pool: planning tasks run off the event loop and answer exactly what they answer in-thread.
+import { DEFAULT_MAX_EVALUATIONS } from '../src/domain/search/index.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import { createPlanPool, PlanQueueFullError } from '../src/workers/plan-pool.js'
 import { shippedCatalog } from './helper.js';
 
 function workload(body: Parameters<typeof resolveWorkload>[0]): ResolvedWorkload {
-  const w = resolveWorkload(body, shippedCatalog(), { defaultSearchTimeBudgetMs: 2000 });
+  const w = resolveWorkload(body, shippedCatalog(), { defaultSearchMaxEvaluations: DEFAULT_MAX_EVALUATIONS });
   if ('problems' in w) throw new Error(JSON.stringify(w.problems));
   return w;
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_EVALUATIONS } from '../src/domain/search/index.js';
 import { estimateCost, breakEvenDays, estimateCostOptions } from '../src/domain/economics/index.js';
 import { runPlanTask, gridCountAtLeast, paretoFrontier, resolveWorkload } from '../src/domain/planning/index.js';
 import { csvField, parseCsv, parseCsvObjects, prefersCsv, toCsv } from '../src/plugins/csv.js';
@@ -116,7 +117,7 @@ describe('POST /v1/compare', () => {
   const subset = ['a100-sxm-80gb', 'h100-sxm-80gb', 'h200-sxm-141gb', 'b200', 'mi300x', 'v100-sxm2-32gb', 'tpu-v5e'];
   let body: any;
   beforeAll(async () => {
-    const res = await post('/v1/compare', { ...LLAMA2_70B, hardware: { count: 64 }, compare: { accelerators: subset, searchBudgetMs: 300 } });
+    const res = await post('/v1/compare', { ...LLAMA2_70B, hardware: { count: 64 }, compare: { accelerators: subset, searchMaxEvaluations: 1_500_000 } });
     expect(res.statusCode, res.body).toBe(200);
     body = res.json();
   });
@@ -206,7 +207,7 @@ describe('POST /v1/recommend: the planning guide\'s scenarios, internally consis
     model: { parameters: s.model },
     hardware: { gpu: s.gpu, count: s.count },
     constraints: { budgetUsd },
-    recommend: { searchBudgetMs: 2000 },
+    recommend: { searchMaxEvaluations: 2_000_000 },
     ...extra,
   });
 
@@ -251,7 +252,7 @@ describe('POST /v1/recommend: the planning guide\'s scenarios, internally consis
   });
 
   it('across the catalog without a count: sized for the deadline, cheapest first, CSV equals JSON', async () => {
-    const payload = { model: { parameters: '70B' }, constraints: { budgetUsd: 1e6, deadlineDays: 120 }, recommend: { accelerators: ['a100-sxm-80gb', 'h100-sxm-80gb', 'mi300x', 'b200'], procurement: 'cloud', searchBudgetMs: 2000 } };
+    const payload = { model: { parameters: '70B' }, constraints: { budgetUsd: 1e6, deadlineDays: 120 }, recommend: { accelerators: ['a100-sxm-80gb', 'h100-sxm-80gb', 'mi300x', 'b200'], procurement: 'cloud', searchMaxEvaluations: 2_000_000 } };
     const res = await post('/v1/recommend', payload);
     expect(res.statusCode, res.body).toBe(200);
     const r = res.json();
@@ -272,7 +273,7 @@ describe('POST /v1/recommend: the planning guide\'s scenarios, internally consis
 
 describe('POST /v1/sweep', () => {
   it('GPU count: days fall as GPUs grow; a point per value', async () => {
-    const payload = { ...LLAMA2_70B, hardware: { gpu: 'h100', count: 64 }, sweep: { parameter: 'gpus', values: [64, 128, 256, 512], searchBudgetMs: 300 } };
+    const payload = { ...LLAMA2_70B, hardware: { gpu: 'h100', count: 64 }, sweep: { parameter: 'gpus', values: [64, 128, 256, 512], searchMaxEvaluations: 1_500_000 } };
     const res = await post('/v1/sweep', payload);
     expect(res.statusCode, res.body).toBe(200);
     const r = res.json();
@@ -331,9 +332,9 @@ describe('POST /v1/estimate carries infrastructure, reliability and cost options
 
 describe('worker task', () => {
   it('a compare task returns structured-clone-safe data (what crosses the worker boundary)', async () => {
-    const w = resolveWorkload({ ...LLAMA2_70B, hardware: { gpu: 'h100', count: 64 } } as any, await shippedCatalog(), { defaultSearchTimeBudgetMs: 100 });
+    const w = resolveWorkload({ ...LLAMA2_70B, hardware: { gpu: 'h100', count: 64 } } as any, await shippedCatalog(), { defaultSearchMaxEvaluations: DEFAULT_MAX_EVALUATIONS });
     if ('problems' in w) throw new Error('resolve');
-    const result = runPlanTask({ kind: 'compare', workload: w, procurement: { kind: 'compare', workloads: [w], options: { gpus: 64, costBasis: 'cloud', searchBudgetMs: 50 } } });
+    const result = runPlanTask({ kind: 'compare', workload: w, procurement: { kind: 'compare', workloads: [w], options: { gpus: 64, costBasis: 'cloud', searchMaxEvaluations: 250_000 } } });
     expect(result.ok).toBe(true);
     expect(structuredClone(result)).toEqual(result);
   });

@@ -4,6 +4,7 @@
 //    terms shrink with more sharding (tensor, pipeline, ZeRO stage, data parallelism under ZeRO);
 //  - cost, energy and days grow with tokens;
 //  - the time model never beats the accelerator's peak (MFU, HFU ≤ 1; step ≥ FLOPs / (GPUs · peak)).
+import { DEFAULT_MAX_EVALUATIONS } from '../src/domain/search/index.js';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Catalog } from '../src/config/catalog.js';
@@ -79,7 +80,7 @@ describe('a whole plan for any valid workload', () => {
     let planned = 0;
     fc.assert(
       fc.property(workload(), (input) => {
-        const w = resolveWorkload(input as never, catalog, { defaultSearchTimeBudgetMs: 20 });
+        const w = resolveWorkload(input as never, catalog, { defaultSearchMaxEvaluations: DEFAULT_MAX_EVALUATIONS });
         if ('problems' in w) return; // a 400 with named fields: covered by the HTTP tests
         let plan: ReturnType<typeof planEstimate>;
         try {
@@ -266,7 +267,7 @@ describe('time and cost', () => {
             const w = resolveWorkload(
               { model: { preset }, training: { tokens: d, sequenceLength: 4096, globalBatchSize: 512 }, hardware: { gpu, count: 64 }, parallelism: { tensor: 8, pipeline: 1, data: 8 }, efficiency: { mfu: 0.4 } } as never,
               catalog,
-              { defaultSearchTimeBudgetMs: 20 },
+              { defaultSearchMaxEvaluations: DEFAULT_MAX_EVALUATIONS },
             );
             if ('problems' in w) throw new Error(JSON.stringify(w.problems));
             return planEstimate(w);

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_EVALUATIONS } from '../src/domain/search/index.js';
 import { planEstimate, type EstimateResult, resolveWorkload, type ResolvedWorkload } from '../src/domain/planning/index.js';
 import {
   dalyIntervalSeconds,
@@ -103,7 +104,7 @@ describe('Llama 3.1 405B on 16,384 H100: against Meta\'s ">90% effective trainin
   let w: ResolvedWorkload;
   let r: EstimateResult;
   beforeAll(async () => {
-    const resolved = resolveWorkload(structuredClone(LLAMA_405B_REQUEST) as any, await shippedCatalog(), { defaultSearchTimeBudgetMs: 500 });
+    const resolved = resolveWorkload(structuredClone(LLAMA_405B_REQUEST) as any, await shippedCatalog(), { defaultSearchMaxEvaluations: DEFAULT_MAX_EVALUATIONS });
     if ('problems' in resolved) throw new Error(JSON.stringify(resolved.problems));
     w = resolved;
     r = planEstimate(w);

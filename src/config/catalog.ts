@@ -114,7 +114,7 @@ export function defaultCatalogPaths(): { hardwarePath: string; modelsPath: strin
 
 /**
  * The service configuration from the environment: PORT (3000), HOST (0.0.0.0), LOG_LEVEL (info),
- * HARDWARE_CATALOG / MODEL_PRESETS (the shipped files), SEARCH_TIME_BUDGET_MS (2000).
+ * HARDWARE_CATALOG / MODEL_PRESETS (the shipped files), SEARCH_MAX_EVALUATIONS (20000000).
  * Throws a ConfigError naming every bad variable.
  */
 export function readConfigFromEnv(env: NodeJS.ProcessEnv): AppConfig {

@@ -3,6 +3,7 @@
 import { Type, type Static } from 'typebox';
 import { ConfigError, type EnvProblem } from './errors.js';
 import { schemaProblems } from './yaml-source.js';
+import { DEFAULT_MAX_EVALUATIONS } from '../domain/search/index.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -13,7 +14,7 @@ export const AppConfigSchema = Type.Object(
     logLevel: Type.Enum([...LOG_LEVELS], { description: 'LOG_LEVEL' }),
     hardwareCatalogPath: Type.String({ minLength: 1, description: 'HARDWARE_CATALOG' }),
     modelPresetsPath: Type.String({ minLength: 1, description: 'MODEL_PRESETS' }),
-    searchTimeBudgetMs: Type.Integer({ minimum: 1, maximum: 600_000, description: 'SEARCH_TIME_BUDGET_MS' }),
+    searchMaxEvaluations: Type.Integer({ minimum: 1000, maximum: 1_000_000_000, description: 'SEARCH_MAX_EVALUATIONS' }),
   },
   { additionalProperties: false },
 );
@@ -26,7 +27,7 @@ const VARIABLES: Record<keyof AppConfig, string> = {
   logLevel: 'LOG_LEVEL',
   hardwareCatalogPath: 'HARDWARE_CATALOG',
   modelPresetsPath: 'MODEL_PRESETS',
-  searchTimeBudgetMs: 'SEARCH_TIME_BUDGET_MS',
+  searchMaxEvaluations: 'SEARCH_MAX_EVALUATIONS',
 };
 
 /** Reading variables: an empty one counts as unset; a non-integer is recorded in `problems` and the fallback used. */
@@ -54,7 +55,7 @@ export interface EnvDefaults {
 
 /**
  * Reads PORT (default 3000), HOST (0.0.0.0), LOG_LEVEL (info), HARDWARE_CATALOG and MODEL_PRESETS
- * (default: the shipped config/ files), SEARCH_TIME_BUDGET_MS (2000). An empty variable counts as
+ * (default: the shipped config/ files), SEARCH_MAX_EVALUATIONS (8000000). An empty variable counts as
  * unset. Throws a ConfigError naming every bad variable.
  */
 export function readConfigFromEnvWith(env: NodeJS.ProcessEnv, defaults: EnvDefaults): AppConfig {
@@ -66,7 +67,7 @@ export function readConfigFromEnvWith(env: NodeJS.ProcessEnv, defaults: EnvDefau
     logLevel: (get('LOG_LEVEL') ?? 'info').toLowerCase(),
     hardwareCatalogPath: get('HARDWARE_CATALOG') ?? defaults.hardwareCatalogPath,
     modelPresetsPath: get('MODEL_PRESETS') ?? defaults.modelPresetsPath,
-    searchTimeBudgetMs: integer('SEARCH_TIME_BUDGET_MS', 2000),
+    searchMaxEvaluations: integer('SEARCH_MAX_EVALUATIONS', DEFAULT_MAX_EVALUATIONS),
   };
   for (const p of schemaProblems(AppConfigSchema, config, '')) {
     const key = p.path.slice(1) as keyof AppConfig;

@@ -28,7 +28,7 @@ import {
 } from './present.js';
 
 function resolve(app: FastifyInstance, body: WorkloadInput): ResolvedWorkload {
-  const resolved = resolveWorkload(body, app.trainplan.catalog, { defaultSearchTimeBudgetMs: app.trainplan.searchTimeBudgetMs });
+  const resolved = resolveWorkload(body, app.trainplan.catalog, { defaultSearchMaxEvaluations: app.trainplan.searchMaxEvaluations });
   if ('problems' in resolved) throw new InputProblemError(resolved.problems);
   return resolved;
 }
@@ -151,6 +151,8 @@ export const planRoutes: FastifyPluginAsyncTypebox = async (app) => {
         searched: search.searched,
         evaluated: search.evaluated,
         complete: search.complete,
+        workUnits: search.workUnits,
+        ...(search.stoppedBy ? { stoppedBy: search.stoppedBy } : {}),
         elapsedMs: search.elapsedMs,
         objective: w.search.objective,
         gpus,

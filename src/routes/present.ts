@@ -140,6 +140,8 @@ export function presentSearch(s: SearchResult) {
     searched: s.searched,
     evaluated: s.evaluated,
     complete: s.complete,
+    workUnits: s.workUnits,
+    ...(s.stoppedBy ? { stoppedBy: s.stoppedBy } : {}),
     elapsedMs: s.elapsedMs,
     ...(s.runnerUpReason ? { runnerUpReason: s.runnerUpReason } : {}),
     ...(s.infeasibleReason ? { infeasibleReason: s.infeasibleReason } : {}),

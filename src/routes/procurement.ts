@@ -6,7 +6,7 @@ import { PLANNER_ROUTE } from '../plugins/pressure.js';
 import type { FastifyInstance } from 'fastify';
 import { InputProblemError, type FieldProblem, type Assumption, type Precision, parseCount, LIMITS } from '../domain/core/index.js';
 import { describeLayout } from '../domain/layouts/index.js';
-import { type WorkloadWithOperations, inThreadRunner, type PlanTask, type PlanTaskKind, type PlanTaskResult, DEFAULT_PROCUREMENT_SEARCH_BUDGET_MS, type CompareEntry, type Evaluation, type ProcurementTaskInput, type SweepPointInput, lookupAccelerator, priceOptionsOf, resolveWorkload, sequencesForBatchTokens, type ResolvedWorkload } from '../domain/planning/index.js';
+import { type WorkloadWithOperations, inThreadRunner, type PlanTask, type PlanTaskKind, type PlanTaskResult, DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS, type CompareEntry, type Evaluation, type ProcurementTaskInput, type SweepPointInput, lookupAccelerator, priceOptionsOf, resolveWorkload, sequencesForBatchTokens, type ResolvedWorkload } from '../domain/planning/index.js';
 import { defaultMfu, peakFlopsForPrecision } from '../domain/performance/index.js';
 import { assessModel, computeFromCluster, computeOptimal, COMPUTE_OPTIMAL_BAND } from '../domain/economics/index.js';
 import { problemResponses } from '../schemas/problem.js';
@@ -62,7 +62,7 @@ function resolveForAccelerators(app: FastifyInstance, body: BodyWithWorkload, id
       problems.push({ path: `${idsPath}/${i}`, message: `unknown accelerator "${id}"; known ids: ${[...catalog.accelerators.keys()].sort().join(', ')}` });
       return;
     }
-    const r = resolveWorkload(workloadInput(body, a.id, count), catalog, { defaultSearchTimeBudgetMs: app.trainplan.searchTimeBudgetMs });
+    const r = resolveWorkload(workloadInput(body, a.id, count), catalog, { defaultSearchMaxEvaluations: app.trainplan.searchMaxEvaluations });
     if ('problems' in r) {
       const other = r.problems.filter((p) => p.path !== '/training/precision');
       if (other.length === 0) resolved.push(a.id);
@@ -149,9 +149,9 @@ function byDays(a: CompareEntry, b: CompareEntry): number {
   return (a.evaluation.ops?.time.days ?? 0) - (b.evaluation.ops?.time.days ?? 0);
 }
 
-function incompleteSearchWarning(evaluations: readonly Evaluation[], budgetMs: number): string[] {
+function incompleteSearchWarning(evaluations: readonly Evaluation[], maxEvaluations: number): string[] {
   const n = evaluations.filter((e) => !e.searchComplete).length;
-  return n > 0 ? [`${n} layout search(es) stopped at the ${budgetMs} ms per-evaluation budget: their layouts are the best found so far (raise searchBudgetMs for a complete search)`] : [];
+  return n > 0 ? [`${n} layout search(es) stopped at their work budget of ${maxEvaluations} model calls: their layouts are the best found so far (raise searchMaxEvaluations for a complete search)`] : [];
 }
 
 function allIds(app: FastifyInstance): string[] {
@@ -184,12 +184,12 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const ids = body.compare?.accelerators ?? allIds(app);
       const workloads = resolveForAccelerators(app, body, ids, '/compare/accelerators', count);
-      const searchBudgetMs = body.compare?.searchBudgetMs ?? DEFAULT_PROCUREMENT_SEARCH_BUDGET_MS;
+      const searchMaxEvaluations = body.compare?.searchMaxEvaluations ?? DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS;
       const costBasis = body.compare?.costBasis ?? 'cloud';
       const { value } = await runTask(app, 'compare', workloads[0]!, {
         kind: 'compare',
         workloads,
-        options: { ...(count !== undefined ? { gpus: count } : {}), ...(deadlineDays !== undefined ? { deadlineDays } : {}), costBasis, searchBudgetMs },
+        options: { ...(count !== undefined ? { gpus: count } : {}), ...(deadlineDays !== undefined ? { deadlineDays } : {}), costBasis, searchMaxEvaluations },
       });
       const entries = [...value.entries].sort(byDays);
       const assumptions: Assumption[] = [...workloads[0]!.assumptions.filter((a) => !a.field.startsWith('/cost/'))];
@@ -200,7 +200,7 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
         costBasis: value.costBasis,
         ...(deadlineDays !== undefined ? { deadlineDays } : {}),
         elapsedMs: value.elapsedMs,
-        warnings: [...workloads[0]!.warnings, ...incompleteSearchWarning(value.entries.map((e) => e.evaluation), searchBudgetMs)],
+        warnings: [...workloads[0]!.warnings, ...incompleteSearchWarning(value.entries.map((e) => e.evaluation), searchMaxEvaluations)],
         assumptions,
       };
     },
@@ -229,7 +229,7 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const ids = body.recommend?.accelerators ?? (body.hardware?.gpu !== undefined ? [body.hardware.gpu] : allIds(app));
       const idsPath = body.recommend?.accelerators ? '/recommend/accelerators' : '/hardware/gpu';
       const workloads = resolveForAccelerators(app, body, ids, idsPath, count);
-      const searchBudgetMs = body.recommend?.searchBudgetMs ?? DEFAULT_PROCUREMENT_SEARCH_BUDGET_MS;
+      const searchMaxEvaluations = body.recommend?.searchMaxEvaluations ?? DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS;
       const budgetUsd = body.constraints?.budgetUsd;
       const deadlineDays = body.constraints?.deadlineDays;
       const { value } = await runTask(app, 'recommend', workloads[0]!, {
@@ -241,7 +241,7 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ...(count !== undefined ? { gpus: count } : {}),
           procurement: body.recommend?.procurement ?? 'either',
           maxOptions: body.recommend?.maxOptions ?? 10,
-          searchBudgetMs,
+          searchMaxEvaluations,
         },
       });
       const assumptions: Assumption[] = [...workloads[0]!.assumptions.filter((a) => !a.field.startsWith('/cost/'))];
@@ -285,7 +285,7 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const body = request.body;
       const catalog = app.trainplan.catalog;
-      const base = resolveWorkload(workloadInput(body, body.hardware.gpu, body.hardware.count), catalog, { defaultSearchTimeBudgetMs: app.trainplan.searchTimeBudgetMs });
+      const base = resolveWorkload(workloadInput(body, body.hardware.gpu, body.hardware.count), catalog, { defaultSearchMaxEvaluations: app.trainplan.searchMaxEvaluations });
       if ('problems' in base) throw new InputProblemError(base.problems);
       const { parameter, values } = body.sweep;
       if (parameter !== 'gpus' && base.gpus === undefined) {
@@ -344,8 +344,8 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
       });
       if (problems.length > 0) throw new InputProblemError(problems);
-      const searchBudgetMs = body.sweep.searchBudgetMs ?? DEFAULT_PROCUREMENT_SEARCH_BUDGET_MS;
-      const { value } = await runTask(app, 'sweep', base, { kind: 'sweep', points, searchBudgetMs });
+      const searchMaxEvaluations = body.sweep.searchMaxEvaluations ?? DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS;
+      const { value } = await runTask(app, 'sweep', base, { kind: 'sweep', points, searchMaxEvaluations });
       return {
         parameter,
         points: value.points.map((p, i) => ({
@@ -355,7 +355,7 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ...presentEvaluation(p.evaluation),
         })),
         elapsedMs: value.elapsedMs,
-        warnings: [...base.warnings, ...incompleteSearchWarning(value.points.map((p) => p.evaluation), searchBudgetMs)],
+        warnings: [...base.warnings, ...incompleteSearchWarning(value.points.map((p) => p.evaluation), searchMaxEvaluations)],
         assumptions: base.assumptions.filter((a) => !a.field.startsWith('/cost/')),
       };
     },
@@ -420,7 +420,7 @@ function scalingAnswer(app: FastifyInstance, body: ScalingRequest) {
     const r = resolveWorkload(
       { model: body.model, hardware: { gpu }, ...(body.tokens !== undefined ? { training: { tokens: body.tokens } } : {}) },
       catalog,
-      { defaultSearchTimeBudgetMs: app.trainplan.searchTimeBudgetMs },
+      { defaultSearchMaxEvaluations: app.trainplan.searchMaxEvaluations },
     );
     if ('problems' in r) {
       for (const p of r.problems) problems.push({ path: p.path === '/training/tokens' ? '/tokens' : p.path, message: p.message });

@@ -14,7 +14,7 @@ import {
 const Num = (description?: string) => Type.Number(description ? { description } : {});
 const Int = (description?: string) => Type.Integer(description ? { description } : {});
 const AcceleratorId = Type.String({ minLength: 1, maxLength: 100, description: 'an id or alias from GET /v1/hardware' });
-const SearchBudget = Type.Integer({ minimum: 5, maximum: 2000, description: 'layout-search budget per evaluation, ms (default 40)' });
+const SearchBudget = Type.Integer({ minimum: 1_000, maximum: 100_000_000, description: 'work budget of each layout search, in memory- and time-model calls (default 150,000); deterministic, so the same request gets the same answer on any machine' });
 
 /** hardware for compare / recommend: the GPU is optional (the accelerators list decides), the count fixes every option. */
 export const ProcurementHardwareSchema = Type.Object(
@@ -35,7 +35,7 @@ export const CompareRequestSchema = Type.Object(
         {
           accelerators: Type.Optional(Type.Array(AcceleratorId, { minItems: 1, maxItems: 64, description: 'default: every accelerator in the catalog' })),
           costBasis: Type.Optional(Type.Enum(['cloud', 'onPrem'], { description: 'cost the Pareto frontier uses (default cloud)' })),
-          searchBudgetMs: Type.Optional(SearchBudget),
+          searchMaxEvaluations: Type.Optional(SearchBudget),
         },
         { additionalProperties: false },
       ),
@@ -54,7 +54,7 @@ export const RecommendRequestSchema = Type.Object(
           accelerators: Type.Optional(Type.Array(AcceleratorId, { minItems: 1, maxItems: 64, description: 'allowed accelerators (default: the whole catalog)' })),
           procurement: Type.Optional(Type.Enum(['cloud', 'onPrem', 'either'], { description: 'rent, buy, or both (default either)' })),
           maxOptions: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'options returned (default 10)' })),
-          searchBudgetMs: Type.Optional(SearchBudget),
+          searchMaxEvaluations: Type.Optional(SearchBudget),
         },
         { additionalProperties: false },
       ),
@@ -77,7 +77,7 @@ export const SweepRequestSchema = Type.Object(
           maxItems: 32,
           description: 'GPU counts, accelerator ids, sequence lengths, batch sizes (sequences) or batch tokens (numbers or SI strings)',
         }),
-        searchBudgetMs: Type.Optional(SearchBudget),
+        searchMaxEvaluations: Type.Optional(SearchBudget),
       },
       { additionalProperties: false },
     ),

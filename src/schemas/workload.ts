@@ -136,7 +136,8 @@ export const SearchInputSchema = Type.Object(
   {
     objective: Type.Optional(Type.Enum(['time', 'cost'], { description: 'rank layouts by step time (default) or cloud cost per token' })),
     topK: Type.Optional(Int(1, 100, 'candidates returned (default 10)')),
-    timeBudgetMs: Type.Optional(Int(1, 60_000, 'search time budget; the best so far is returned with complete:false')),
+    maxEvaluations: Type.Optional(Int(1_000, 1_000_000_000, 'work budget of the layout search in memory- and time-model calls (default 8,000,000, SEARCH_MAX_EVALUATIONS): the same request always gets the same answer; when spent, the best so far is returned with complete:false')),
+    timeBudgetMs: Type.Optional(Int(1, 60_000, 'optional wall-clock cut on top of maxEvaluations; with it, answers depend on the speed and load of the machine')),
     allowTensorBeyondScaleUp: Type.Optional(Type.Boolean({ description: 'allow tensor parallelism across the scale-out network (default false)' })),
   },
   { additionalProperties: false },

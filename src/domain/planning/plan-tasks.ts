@@ -3,7 +3,7 @@
 // because an Error's class does not survive the trip between threads.
 import { InputProblemError, type FieldProblem, type Assumption } from '../core/index.js';
 import { trainingFlops } from '../model/index.js';
-import { searchLayouts, type SearchResult } from '../search/index.js';
+import { incompleteSearchWarning, searchLayouts, type SearchResult } from '../search/index.js';
 import { chooseLayout, fixedLayoutProblems, planEstimate, planSizing, searchRequestFor, type ChosenLayout, type EstimateResult, type SizingResult } from './planner.js';
 import type { ResolvedWorkload } from './workload.js';
 import { compareAccelerators, recommend, sweep, type CompareResult, type ProcurementTaskInput, type RecommendResult, type SweepPoint } from './procurement.js';
@@ -79,7 +79,7 @@ function answer(task: PlanTask): PlanTaskResult {
       const search = searchLayouts(searchRequestFor(w, gpus));
       const warnings = [...w.warnings];
       if (search.candidates.length === 0) warnings.push(search.infeasibleReason ?? `no layout fits on ${gpus} GPUs`);
-      if (!search.complete) warnings.push(`the search stopped at its ${w.search.timeBudgetMs} ms budget: these are the best found so far`);
+      if (!search.complete) warnings.push(incompleteSearchWarning(search, w.search.maxEvaluations));
       return { ok: true, kind: 'parallelism', value: { gpus, search, warnings, assumptions } };
     }
     case 'compare':
@@ -89,7 +89,7 @@ function answer(task: PlanTask): PlanTaskResult {
       if (!p || p.kind !== task.kind) return { ok: false, problems: [{ path: '/', message: `the ${task.kind} task carries no ${task.kind} input` }] };
       if (p.kind === 'compare') return { ok: true, kind: 'compare', value: compareAccelerators(p.workloads, p.options) };
       if (p.kind === 'recommend') return { ok: true, kind: 'recommend', value: recommend(p.workloads, p.options) };
-      return { ok: true, kind: 'sweep', value: sweep(p.points, p.searchBudgetMs) };
+      return { ok: true, kind: 'sweep', value: sweep(p.points, p.searchMaxEvaluations) };
     }
   }
 }

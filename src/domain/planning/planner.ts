@@ -7,7 +7,7 @@ import { trainingFlops, type FlopsEstimate } from '../model/index.js';
 import { memoryFrugalLayouts, sizeForWorkload } from './gpu-sizing.js';
 import { describeLayout, layoutProblems } from '../layouts/index.js';
 import { estimateMemory } from '../memory/index.js';
-import { searchLayouts, type SearchRequest, type SearchResult } from '../search/index.js';
+import { incompleteSearchWarning, searchLayouts, type SearchRequest, type SearchResult } from '../search/index.js';
 import { defaultMfu, estimatePerformance, peakFlopsForPrecision, performanceFromMfu } from '../performance/index.js';
 import type { ResolvedWorkload } from './workload.js';
 import { planOperations, type WorkloadWithOperations } from './operations.js';
@@ -77,7 +77,8 @@ export function searchRequestFor(w: ResolvedWorkload, gpus: number, overrides: P
     fixed: w.fixedLayout,
     objective: w.search.objective,
     topK: w.search.topK,
-    timeBudgetMs: w.search.timeBudgetMs,
+    maxEvaluations: w.search.maxEvaluations,
+    ...(w.search.timeBudgetMs !== undefined ? { timeBudgetMs: w.search.timeBudgetMs } : {}),
     allowTensorBeyondScaleUp: w.search.allowTensorBeyondScaleUp,
     ...(w.cost.gpuHourUsd !== undefined ? { gpuHourUsd: w.cost.gpuHourUsd } : {}),
     modelOptions: w.modelOptions,
@@ -115,7 +116,8 @@ export function chooseLayout(w: ResolvedWorkload, gpus: number): ChosenLayout {
   const search = searchLayouts(searchRequestFor(w, gpus));
   const best = search.candidates[0];
   if (best) {
-    return { layout: best.parallelism, memory: best.memory, performance: best.performance, source: 'search', search, warnings: [] };
+    const warnings = search.complete ? [] : [incompleteSearchWarning(search, w.search.maxEvaluations)];
+    return { layout: best.parallelism, memory: best.memory, performance: best.performance, source: 'search', search, warnings };
   }
   const fallback = mostShardedLayout(w, gpus);
   if (!fallback) {

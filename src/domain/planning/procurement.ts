@@ -14,7 +14,9 @@ import { CHINCHILLA_TOKENS_PER_PARAMETER, FLOPS_PER_PARAMETER_TOKEN } from '../e
 
 const SECONDS_PER_DAY = 86_400;
 /** Layout-search budget per evaluation in compare / recommend / sweep (the planner's default is 2 s). */
-export const DEFAULT_PROCUREMENT_SEARCH_BUDGET_MS = 40;
+/** Work budget of each layout search inside compare / recommend / sweep (memory- and time-model calls):
+ *  completes the GPT-3 and Llama 3 405B benchmark searches (~0.2 M), about 40 ms each here. */
+export const DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS = 250_000;
 /** Evaluations per accelerator when sizing for a deadline. */
 export const MAX_DEADLINE_PROBES = 5;
 /** The most GPUs a deadline sizing will try (the schema's hardware.count bound). */
@@ -39,13 +41,16 @@ export interface Evaluation {
 }
 
 /** Best layout on `gpus` (search with a small budget), performance (or the MFU override), and operations. */
-export function evaluateAt(w: WorkloadWithOperations, gpus: number, searchBudgetMs: number): Evaluation {
+export function evaluateAt(w: WorkloadWithOperations, gpus: number, searchMaxEvaluations: number): Evaluation {
   const a = w.accelerator;
   if (!supportsPrecision(a, w.training.precision)) {
     const supported = Object.keys(a.peakFlopsPerSecond).filter((k) => k !== 'tf32');
     return { status: 'unsupported', reason: `${a.id} has no ${w.training.precision} tensor-core peak (supported: ${supported.join(', ')})`, accelerator: a, gpus, searchComplete: true };
   }
-  const wq: WorkloadWithOperations = { ...w, gpus, search: { ...w.search, topK: 1, timeBudgetMs: searchBudgetMs } };
+  // the request's own wall-clock cut does not apply per probe: procurement budgets each search in work only
+  const { timeBudgetMs: _wallClock, ...search } = w.search;
+  void _wallClock;
+  const wq: WorkloadWithOperations = { ...w, gpus, search: { ...search, topK: 1, maxEvaluations: searchMaxEvaluations } };
   let chosen;
   try {
     chosen = chooseLayout(wq, gpus);
@@ -100,9 +105,9 @@ export interface DeadlineSizing {
  * F / (deadline · peak · default MFU · 0.9) and the memory floor, then corrects by the evaluated days
  * (days scale about as 1/GPUs) in at most MAX_DEADLINE_PROBES evaluations.
  */
-export function sizeForDeadline(w: WorkloadWithOperations, deadlineDays: number, searchBudgetMs: number): DeadlineSizing {
+export function sizeForDeadline(w: WorkloadWithOperations, deadlineDays: number, searchMaxEvaluations: number): DeadlineSizing {
   const a = w.accelerator;
-  if (!supportsPrecision(a, w.training.precision)) return { evaluation: evaluateAt(w, 0, searchBudgetMs), meetsDeadline: false, probes: 0 };
+  if (!supportsPrecision(a, w.training.precision)) return { evaluation: evaluateAt(w, 0, searchMaxEvaluations), meetsDeadline: false, probes: 0 };
   const flops = trainingFlops(w.model.shape, w.model.counts, w.training);
   const perGpu = peakFlopsForPrecision(a, w.training.precision) * (w.mfuOverride ?? defaultMfu(a)) * GOODPUT_GUESS;
   const byCompute = flops.total / (deadlineDays * SECONDS_PER_DAY * perGpu);
@@ -116,7 +121,7 @@ export function sizeForDeadline(w: WorkloadWithOperations, deadlineDays: number,
   while (probes < MAX_DEADLINE_PROBES && !tried.has(n)) {
     tried.add(n);
     probes++;
-    const e = evaluateAt(w, n, searchBudgetMs);
+    const e = evaluateAt(w, n, searchMaxEvaluations);
     last = e;
     if (e.status === 'unsupported') return { evaluation: e, meetsDeadline: false, probes };
     let next: number;
@@ -164,7 +169,7 @@ export interface CompareOptions {
   gpus?: number;
   deadlineDays?: number;
   costBasis: CostBasis;
-  searchBudgetMs: number;
+  searchMaxEvaluations: number;
 }
 
 export interface CompareEntry {
@@ -217,11 +222,11 @@ export function compareAccelerators(workloads: readonly WorkloadWithOperations[]
   const started = Date.now();
   const entries: CompareEntry[] = workloads.map((w) => {
     if (options.gpus !== undefined) {
-      const evaluation = evaluateAt(w, options.gpus, options.searchBudgetMs);
+      const evaluation = evaluateAt(w, options.gpus, options.searchMaxEvaluations);
       const meets = options.deadlineDays !== undefined && evaluation.ops ? evaluation.ops.time.days <= options.deadlineDays : undefined;
       return { evaluation, ...(meets !== undefined ? { meetsDeadline: meets } : {}), ...costOn(evaluation, options.costBasis), onFrontier: false };
     }
-    const sized = sizeForDeadline(w, options.deadlineDays!, options.searchBudgetMs);
+    const sized = sizeForDeadline(w, options.deadlineDays!, options.searchMaxEvaluations);
     return {
       evaluation: sized.evaluation,
       meetsDeadline: sized.meetsDeadline,
@@ -256,7 +261,7 @@ export interface RecommendOptions {
   gpus?: number;
   procurement: Procurement;
   maxOptions: number;
-  searchBudgetMs: number;
+  searchMaxEvaluations: number;
 }
 
 export interface RecommendOption {
@@ -369,9 +374,9 @@ export function recommend(workloads: readonly WorkloadWithOperations[], options:
   for (const w of workloads) {
     let e: Evaluation;
     if (options.gpus !== undefined) {
-      e = evaluateAt(w, options.gpus, options.searchBudgetMs);
+      e = evaluateAt(w, options.gpus, options.searchMaxEvaluations);
     } else {
-      const sized = sizeForDeadline(w, sizingDeadline!, options.searchBudgetMs);
+      const sized = sizeForDeadline(w, sizingDeadline!, options.searchMaxEvaluations);
       e = sized.evaluation;
       if (!sized.meetsDeadline && sized.limit) limits.push(`${w.accelerator.id}: ${sized.limit}`);
     }
@@ -521,10 +526,10 @@ export interface SweepPoint {
 }
 
 /** Evaluates every point (each is one workload on one count). */
-export function sweep(points: readonly SweepPointInput[], searchBudgetMs: number): { points: SweepPoint[]; elapsedMs: number } {
+export function sweep(points: readonly SweepPointInput[], searchMaxEvaluations: number): { points: SweepPoint[]; elapsedMs: number } {
   const started = Date.now();
   return {
-    points: points.map((p) => ({ value: p.value, evaluation: evaluateAt(p.workload, p.gpus, searchBudgetMs) })),
+    points: points.map((p) => ({ value: p.value, evaluation: evaluateAt(p.workload, p.gpus, searchMaxEvaluations) })),
     elapsedMs: Date.now() - started,
   };
 }
@@ -535,4 +540,4 @@ export function sweep(points: readonly SweepPointInput[], searchBudgetMs: number
 export type ProcurementTaskInput =
   | { kind: 'compare'; workloads: WorkloadWithOperations[]; options: CompareOptions }
   | { kind: 'recommend'; workloads: WorkloadWithOperations[]; options: RecommendOptions }
-  | { kind: 'sweep'; points: SweepPointInput[]; searchBudgetMs: number };
+  | { kind: 'sweep'; points: SweepPointInput[]; searchMaxEvaluations: number };

@@ -90,6 +90,7 @@ export interface ConstraintsInput {
 export interface SearchInput {
   objective?: 'time' | 'cost';
   topK?: number;
+  maxEvaluations?: number;
   timeBudgetMs?: number;
   allowTensorBeyondScaleUp?: boolean;
 }

@@ -52,7 +52,10 @@ export interface ResolvedCostInputs {
 export interface ResolvedSearchOptions {
   objective: 'time' | 'cost';
   topK: number;
-  timeBudgetMs: number;
+  /** work budget of each layout search (memory- and time-model calls): deterministic */
+  maxEvaluations: number;
+  /** optional wall-clock cut on top of it (the request's search.timeBudgetMs) */
+  timeBudgetMs?: number;
   allowTensorBeyondScaleUp: boolean;
 }
 
@@ -86,7 +89,8 @@ export interface ResolvedWorkload {
 }
 
 export interface ResolveOptions {
-  defaultSearchTimeBudgetMs: number;
+  /** search.maxEvaluations when the request leaves it out (SEARCH_MAX_EVALUATIONS) */
+  defaultSearchMaxEvaluations: number;
 }
 
 const DEFAULT_SEQUENCE_LENGTH = 4096;
@@ -315,7 +319,8 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
   const search: ResolvedSearchOptions = {
     objective: input.search?.objective ?? 'time',
     topK: input.search?.topK ?? 10,
-    timeBudgetMs: input.search?.timeBudgetMs ?? options.defaultSearchTimeBudgetMs,
+    maxEvaluations: input.search?.maxEvaluations ?? options.defaultSearchMaxEvaluations,
+    ...(input.search?.timeBudgetMs !== undefined ? { timeBudgetMs: input.search.timeBudgetMs } : {}),
     allowTensorBeyondScaleUp: input.search?.allowTensorBeyondScaleUp ?? false,
   };
 

@@ -5,7 +5,8 @@
 export {
   modelEvaluator,
   DEFAULT_TOP_K,
-  DEFAULT_TIME_BUDGET_MS,
+  DEFAULT_MAX_EVALUATIONS,
+  incompleteSearchWarning,
   searchSpaceSize,
   TopK,
   layoutDifference,
