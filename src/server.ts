@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
-import { CatalogError, ConfigError, defaultCatalogPaths, loadCatalog, readConfigFromEnv, type AppConfig, type EnvProblem } from './config/catalog.js';
+import { CatalogError, ConfigError, defaultCatalogPaths, loadCatalog, readConfigFromEnv, type AppConfig, type CatalogPaths, type EnvProblem } from './config/catalog.js';
 import { readOpsConfigFromEnv, type OpsConfig } from './config/env.js';
 import { createPlanPool } from './workers/plan-pool.js';
 
@@ -32,13 +32,14 @@ async function main(): Promise<void> {
   let config: AppConfig;
   let ops: OpsConfig;
   let catalog: ReturnType<typeof loadCatalog>;
-  let catalogPaths: { hardwarePath: string; modelsPath: string };
+  let catalogPaths: CatalogPaths;
   try {
     ({ config, ops } = readEnvironment(process.env));
     const defaults = defaultCatalogPaths();
     catalogPaths = {
       hardwarePath: config.hardwareCatalogPath ?? defaults.hardwarePath,
       modelsPath: config.modelPresetsPath ?? defaults.modelsPath,
+      frameworksPath: config.trainingFrameworksPath ?? defaults.frameworksPath,
     };
     catalog = loadCatalog(catalogPaths);
   } catch (error) {

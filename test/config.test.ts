@@ -459,6 +459,7 @@ describe('environment (readConfigFromEnv)', () => {
       logLevel: 'info',
       hardwareCatalogPath: defaultCatalogPaths().hardwarePath,
       modelPresetsPath: defaultCatalogPaths().modelsPath,
+      trainingFrameworksPath: defaultCatalogPaths().frameworksPath,
       searchMaxEvaluations: 8_000_000,
     });
     expect(readConfigFromEnv({ PORT: '', LOG_LEVEL: '  ' }).port).toBe(3000);
@@ -472,6 +473,7 @@ describe('environment (readConfigFromEnv)', () => {
         LOG_LEVEL: 'DEBUG',
         HARDWARE_CATALOG: '/etc/trainplan/hw.yaml',
         MODEL_PRESETS: 'models.yaml',
+        TRAINING_FRAMEWORKS: '/etc/trainplan/frameworks.yaml',
         SEARCH_MAX_EVALUATIONS: '500000',
       }),
     ).toEqual({
@@ -480,6 +482,7 @@ describe('environment (readConfigFromEnv)', () => {
       logLevel: 'debug',
       hardwareCatalogPath: '/etc/trainplan/hw.yaml',
       modelPresetsPath: 'models.yaml',
+      trainingFrameworksPath: '/etc/trainplan/frameworks.yaml',
       searchMaxEvaluations: 500_000,
     });
     expect(readConfigFromEnv({ PORT: '0' }).port).toBe(0);

@@ -126,9 +126,10 @@ describe('input handling', () => {
   });
 
   it('says why no layout exists when the fixed fields rule every one out, naming /parallelism', async () => {
-    // 120 sequences over data = 4 leave 30 per rank: no micro-batch makes m a multiple of pipeline = 16, as interleaving needs
+    // 120 sequences over data = 4 leave 30 per rank: no micro-batch makes m a multiple of pipeline = 16, as
+    // Megatron-LM's interleaving needs (Narayanan 2021 Sec. 2.2.2; Megatron-Core later relaxed it)
     const res = await post('/v1/estimate', {
-      model: { preset: 'llama-2-7b' }, training: { globalBatchSize: 120 }, hardware: { gpu: 'h100', count: 64 },
+      model: { preset: 'llama-2-7b' }, training: { globalBatchSize: 120, framework: 'megatron-lm' }, hardware: { gpu: 'h100', count: 64 },
       parallelism: { tensor: 1, pipeline: 16, data: 4, schedule: 'interleaved', virtualStages: 2 },
     });
     expect(res.statusCode).toBe(400);

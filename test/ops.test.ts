@@ -405,7 +405,7 @@ describe('the server process', () => {
 });
 
 describe('deployment files', () => {
-  const known = new Set(['PORT', 'HOST', 'LOG_LEVEL', 'HARDWARE_CATALOG', 'MODEL_PRESETS', 'SEARCH_MAX_EVALUATIONS', ...Object.keys(envVariables())]);
+  const known = new Set(['PORT', 'HOST', 'LOG_LEVEL', 'HARDWARE_CATALOG', 'MODEL_PRESETS', 'TRAINING_FRAMEWORKS', 'SEARCH_MAX_EVALUATIONS', ...Object.keys(envVariables())]);
   function envVariables(): Record<string, true> {
     const names = readFileSync(join(ROOT, 'src', 'config', 'env.ts'), 'utf8').matchAll(/^\s+\w+: '([A-Z_]+)',$/gm);
     return Object.fromEntries([...names].map((m) => [m[1]!, true as const]));

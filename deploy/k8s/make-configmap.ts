@@ -1,4 +1,4 @@
-// Writes deploy/k8s/catalog-configmap.yaml from config/hardware.yaml and config/models.yaml, so the
+// Writes deploy/k8s/catalog-configmap.yaml from config/hardware.yaml, config/models.yaml and config/frameworks.yaml, so the
 // cluster serves the same validated catalog as the repository. Run after editing config/:
 //   npx tsx deploy/k8s/make-configmap.ts          (test/ops.test.ts fails while the two differ)
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,10 +16,11 @@ export function renderCatalogConfigMap(): string {
     data: {
       'hardware.yaml': readFileSync(`${root}/config/hardware.yaml`, 'utf8'),
       'models.yaml': readFileSync(`${root}/config/models.yaml`, 'utf8'),
+      'frameworks.yaml': readFileSync(`${root}/config/frameworks.yaml`, 'utf8'),
     },
   });
   const header =
-    '# GENERATED from config/hardware.yaml and config/models.yaml by deploy/k8s/make-configmap.ts; do not edit.\n' +
+    '# GENERATED from config/hardware.yaml, config/models.yaml and config/frameworks.yaml by deploy/k8s/make-configmap.ts; do not edit.\n' +
     '# After `kubectl apply -k deploy/k8s`, the pods see the new files within about a minute; then reload\n' +
     "# without a restart: kubectl exec <pod> -- sh -c 'kill -HUP 1' (each pod), or kubectl rollout restart deploy/trainplan.\n";
   return header + doc.toString({ lineWidth: 0, blockQuote: 'literal' });

@@ -4,9 +4,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Accelerator } from '../domain/core/index.js';
+import type { Accelerator, TrainingFramework } from '../domain/core/index.js';
 import { readConfigFromEnvWith, type AppConfig } from './env.js';
 import { CatalogError, type CatalogProblem } from './errors.js';
+import { FrameworkEntrySchema, frameworkEntryProblems, toTrainingFramework } from './frameworks.js';
 import { HardwareEntrySchema, hardwareAcrossProblems, hardwareEntryProblems, toAccelerator, type HardwareEntry } from './hardware.js';
 import { ModelPresetEntrySchema, modelPresetProblems, toModelPreset, type ModelPreset } from './models.js';
 import { parseYamlText, readYamlFile, validateCollection, type YamlSource } from './yaml-source.js';
@@ -14,6 +15,7 @@ import { parseYamlText, readYamlFile, validateCollection, type YamlSource } from
 export { CatalogError, ConfigError, formatProblem, type CatalogProblem, type EnvProblem } from './errors.js';
 export { AppConfigSchema, LOG_LEVELS, type AppConfig } from './env.js';
 export { HardwareEntrySchema, defaultGpuHourUsd, toAccelerator, type HardwareEntry } from './hardware.js';
+export { FrameworkEntrySchema, toTrainingFramework, type FrameworkEntry } from './frameworks.js';
 export { ArchitectureSchema, ModelPresetEntrySchema, toModelPreset, type ModelPreset, type ModelPresetEntry } from './models.js';
 
 export interface HardwareCatalog {
@@ -28,6 +30,16 @@ export interface HardwareCatalog {
 export interface Catalog extends HardwareCatalog {
   /** by id, file order */
   presets: Map<string, ModelPreset>;
+  /** training frameworks by id, file order (config/frameworks.yaml) */
+  frameworks: Map<string, TrainingFramework>;
+}
+
+/** The catalog files: hardware, model presets and training frameworks. */
+export interface CatalogPaths {
+  hardwarePath: string;
+  modelsPath: string;
+  /** default: the shipped config/frameworks.yaml */
+  frameworksPath?: string;
 }
 
 function hardwareFrom(src: YamlSource): HardwareCatalog {
@@ -51,6 +63,20 @@ function presetsFrom(src: YamlSource): Map<string, ModelPreset> {
   return new Map(entries.map((e) => [e.id, toModelPreset(e)]));
 }
 
+function frameworksFrom(src: YamlSource): Map<string, TrainingFramework> {
+  const entries = validateCollection(src, { key: 'frameworks', entrySchema: FrameworkEntrySchema, semantic: frameworkEntryProblems });
+  return new Map(entries.map((e) => [e.id, toTrainingFramework(e)]));
+}
+
+/** Parses and validates training-framework YAML text; `file` names it in errors. */
+export function parseTrainingFrameworks(text: string, file: string): Map<string, TrainingFramework> {
+  return frameworksFrom(parseYamlText(text, file));
+}
+
+export function loadTrainingFrameworks(path: string): Map<string, TrainingFramework> {
+  return frameworksFrom(readYamlFile(path));
+}
+
 /** Parses and validates hardware YAML text; `file` names it in errors. */
 export function parseHardwareCatalog(text: string, file: string): HardwareCatalog {
   return hardwareFrom(parseYamlText(text, file));
@@ -69,8 +95,8 @@ export function loadModelPresets(path: string): Map<string, ModelPreset> {
   return presetsFrom(readYamlFile(path));
 }
 
-/** Loads both files; when both are bad, the CatalogError lists the problems of both. */
-export function loadCatalog(paths: { hardwarePath: string; modelsPath: string }): Catalog {
+/** Loads every file; when several are bad, the CatalogError lists the problems of each. */
+export function loadCatalog(paths: CatalogPaths): Catalog {
   const problems: CatalogProblem[] = [];
   const attempt = <T>(load: () => T): T | undefined => {
     try {
@@ -85,8 +111,9 @@ export function loadCatalog(paths: { hardwarePath: string; modelsPath: string })
   };
   const hardware = attempt(() => loadHardwareCatalog(paths.hardwarePath));
   const presets = attempt(() => loadModelPresets(paths.modelsPath));
-  if (!hardware || !presets) throw new CatalogError(problems);
-  return { ...hardware, presets };
+  const frameworks = attempt(() => loadTrainingFrameworks(paths.frameworksPath ?? defaultCatalogPaths().frameworksPath));
+  if (!hardware || !presets || !frameworks) throw new CatalogError(problems);
+  return { ...hardware, presets, frameworks };
 }
 
 /** An accelerator by id or alias, case-insensitive ('H100' → h100-sxm-80gb). */
@@ -107,17 +134,21 @@ function packageRoot(): string {
 }
 
 /** The shipped catalog files, as absolute paths (independent of the working directory). */
-export function defaultCatalogPaths(): { hardwarePath: string; modelsPath: string } {
+export function defaultCatalogPaths(): Required<CatalogPaths> {
   const root = packageRoot();
-  return { hardwarePath: join(root, 'config', 'hardware.yaml'), modelsPath: join(root, 'config', 'models.yaml') };
+  return {
+    hardwarePath: join(root, 'config', 'hardware.yaml'),
+    modelsPath: join(root, 'config', 'models.yaml'),
+    frameworksPath: join(root, 'config', 'frameworks.yaml'),
+  };
 }
 
 /**
  * The service configuration from the environment: PORT (3000), HOST (0.0.0.0), LOG_LEVEL (info),
- * HARDWARE_CATALOG / MODEL_PRESETS (the shipped files), SEARCH_MAX_EVALUATIONS (20000000).
+ * HARDWARE_CATALOG / MODEL_PRESETS (the shipped files), TRAINING_FRAMEWORKS (the shipped file), SEARCH_MAX_EVALUATIONS (8000000).
  * Throws a ConfigError naming every bad variable.
  */
 export function readConfigFromEnv(env: NodeJS.ProcessEnv): AppConfig {
   const d = defaultCatalogPaths();
-  return readConfigFromEnvWith(env, { hardwareCatalogPath: d.hardwarePath, modelPresetsPath: d.modelsPath });
+  return readConfigFromEnvWith(env, { hardwareCatalogPath: d.hardwarePath, modelPresetsPath: d.modelsPath, trainingFrameworksPath: d.frameworksPath });
 }

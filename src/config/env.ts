@@ -14,6 +14,7 @@ export const AppConfigSchema = Type.Object(
     logLevel: Type.Enum([...LOG_LEVELS], { description: 'LOG_LEVEL' }),
     hardwareCatalogPath: Type.String({ minLength: 1, description: 'HARDWARE_CATALOG' }),
     modelPresetsPath: Type.String({ minLength: 1, description: 'MODEL_PRESETS' }),
+    trainingFrameworksPath: Type.String({ minLength: 1, description: 'TRAINING_FRAMEWORKS' }),
     searchMaxEvaluations: Type.Integer({ minimum: 1000, maximum: 1_000_000_000, description: 'SEARCH_MAX_EVALUATIONS' }),
   },
   { additionalProperties: false },
@@ -27,6 +28,7 @@ const VARIABLES: Record<keyof AppConfig, string> = {
   logLevel: 'LOG_LEVEL',
   hardwareCatalogPath: 'HARDWARE_CATALOG',
   modelPresetsPath: 'MODEL_PRESETS',
+  trainingFrameworksPath: 'TRAINING_FRAMEWORKS',
   searchMaxEvaluations: 'SEARCH_MAX_EVALUATIONS',
 };
 
@@ -51,6 +53,7 @@ function envReader(env: NodeJS.ProcessEnv, problems: EnvProblem[]) {
 export interface EnvDefaults {
   hardwareCatalogPath: string;
   modelPresetsPath: string;
+  trainingFrameworksPath: string;
 }
 
 /**
@@ -67,6 +70,7 @@ export function readConfigFromEnvWith(env: NodeJS.ProcessEnv, defaults: EnvDefau
     logLevel: (get('LOG_LEVEL') ?? 'info').toLowerCase(),
     hardwareCatalogPath: get('HARDWARE_CATALOG') ?? defaults.hardwareCatalogPath,
     modelPresetsPath: get('MODEL_PRESETS') ?? defaults.modelPresetsPath,
+    trainingFrameworksPath: get('TRAINING_FRAMEWORKS') ?? defaults.trainingFrameworksPath,
     searchMaxEvaluations: integer('SEARCH_MAX_EVALUATIONS', DEFAULT_MAX_EVALUATIONS),
   };
   for (const p of schemaProblems(AppConfigSchema, config, '')) {

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { findAccelerator, HardwareEntrySchema, ModelPresetEntrySchema, type Catalog, type HardwareEntry, type ModelPreset } from '../config/catalog.js';
+import { findAccelerator, FrameworkEntrySchema, HardwareEntrySchema, ModelPresetEntrySchema, type Catalog, type HardwareEntry, type ModelPreset } from '../config/catalog.js';
 import { countParameters } from '../domain/model/index.js';
+import { DEFAULT_FRAMEWORK } from '../domain/planning/index.js';
 import { NotFoundProblemError } from '../errors.js';
 import { problemResponses } from '../schemas/problem.js';
 
-// GET /v1/hardware and /v1/models: the catalog from config/, as written (human units, prices, sources)
+// GET /v1/hardware, /v1/models and /v1/frameworks: the catalog from config/, as written (human units, prices, sources)
 // plus the SI values the service computes with.
 
 const AcceleratorSiSchema = Type.Object(
@@ -39,6 +40,8 @@ const ModelItemSchema = Type.Object({
   activeParameters: Type.Number({ description: 'parameters one token touches' }),
 });
 const ModelListSchema = Type.Object({ models: Type.Array(ModelItemSchema) });
+const FrameworkItemSchema = Type.Object({ ...FrameworkEntrySchema.properties, default: Type.Boolean({ description: 'the framework a request without training.framework gets' }) });
+const FrameworkListSchema = Type.Object({ frameworks: Type.Array(FrameworkItemSchema) });
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
 function hardwareItem(catalog: Catalog, entry: HardwareEntry) {
@@ -93,6 +96,32 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/models',
     { config: { csvRows: 'models' }, schema: { tags: ['catalog'], summary: 'Model presets', response: { 200: ModelListSchema, ...problemResponses } } },
     async () => ({ models: [...catalog().presets.values()].map(modelItem) }),
+  );
+
+  const frameworkItem = (id: string) => {
+    const f = catalog().frameworks.get(id)!;
+    const r = f.rules;
+    const rules = { ...r, schedules: [...r.schedules], zeroStages: [...r.zeroStages], zeroStagesWithPipeline: [...r.zeroStagesWithPipeline], recompute: [...r.recompute] };
+    return { ...f, sources: f.sources.map((x) => ({ ...x })), rules, defaults: { ...f.defaults }, default: f.id === DEFAULT_FRAMEWORK };
+  };
+
+  app.get(
+    '/frameworks',
+    {
+      config: { csvRows: 'frameworks' },
+      schema: { tags: ['catalog'], summary: 'Training frameworks: their defaults and the layouts they run', response: { 200: FrameworkListSchema, ...problemResponses } },
+    },
+    async () => ({ frameworks: [...catalog().frameworks.keys()].map(frameworkItem) }),
+  );
+
+  app.get(
+    '/frameworks/:id',
+    { schema: { tags: ['catalog'], summary: 'One training framework', params: IdParams, response: { 200: FrameworkItemSchema, ...problemResponses } } },
+    async (request) => {
+      const id = request.params.id.trim().toLowerCase();
+      if (!catalog().frameworks.has(id)) throw new NotFoundProblemError(`no framework "${request.params.id}"; known ids: ${[...catalog().frameworks.keys()].join(', ')}`);
+      return frameworkItem(id);
+    },
   );
 
   app.get(

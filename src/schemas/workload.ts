@@ -65,6 +65,9 @@ export const TrainingInputSchema = Type.Object(
     globalBatchSize: Type.Optional(Int(1, LIMITS.globalBatchSize, 'global batch in sequences (alternative to globalBatchTokens)')),
     precision: Type.Optional(Type.Enum(['fp32', 'fp16', 'bf16', 'fp8'], { description: 'default bf16' })),
     optimizer: Type.Optional(Type.Enum(['adamw', 'sgd'], { description: 'default adamw' })),
+    framework: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the training stack, an id from GET /v1/frameworks (default megatron-core): its defaults (attention kernel, fused kernels, dropout, gradient precision, recompute policy, loss kernel) and its layout rules apply; each default is listed in assumptions' })),
+    dropout: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9, description: "dropout probability on attention probabilities and residual branches (0 = off); default the framework's (Megatron-LM 2021-22: 0.1)" })),
+    fp32Gradients: Type.Optional(Type.Boolean({ description: "gradients in fp32 main-gradient buffers (Megatron: 18 bytes per parameter with Adam instead of ZeRO's 16); default the framework's" })),
   },
   { additionalProperties: false },
 );
@@ -105,8 +108,10 @@ export const EfficiencyInputSchema = Type.Object(
     pipelineCommOverlap: Fraction('share of pipeline send/recv hidden behind compute; default per generation'),
     contextCommOverlap: Fraction('share of context-parallel K/V exchange hidden behind attention; default per generation'),
     expertCommOverlap: Fraction('share of expert-parallel all-to-all hidden behind compute; default per generation'),
-    flashAttention: Type.Optional(Type.Boolean({ description: 'fused FlashAttention (default true): no s² score matrices in memory, one attention kernel in time' })),
-    fusedKernels: Type.Optional(Type.Boolean({ description: 'fused norm / activation / dropout-add kernels (default true); false = eager PyTorch' })),
+    flashAttention: Type.Optional(Type.Boolean({ description: "fused FlashAttention / SDPA flash: no s² score matrices in memory, one attention kernel in time; default the framework's" })),
+    fusedKernels: Type.Optional(Type.Boolean({ description: "fused norm / activation / dropout-add kernels; false = eager PyTorch modules; default the framework's" })),
+    selectiveRecompute: Type.Optional(Type.Enum(['attention-core', 'save-matmuls'], { description: "what recompute 'selective' keeps: attention-core (Korthikanti 2022, Megatron) or save-matmuls (torchtitan op-level SAC); default the framework's" })),
+    crossEntropy: Type.Optional(Type.Enum(['fp32-logits', 'fused', 'unfused'], { description: "loss kernel: fp32-logits (Megatron vocab-parallel, 4 bytes per logit), fused (2), unfused (F.cross_entropy on fp32 logits, 12); default the framework's" })),
   },
   { additionalProperties: false, description: 'what is known about the training stack; each left-out field takes the per-generation default of src/domain/performance/calibration.ts' },
 );

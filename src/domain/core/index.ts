@@ -24,6 +24,9 @@ export type {
   StepTimeBreakdown,
   PerformanceEstimate,
   Assumption,
+  SelectiveRecomputePolicy,
+  CrossEntropyKind,
+  TrainingFramework,
 } from './types.js';
 export {
   COUNT_SUFFIX_EXPONENTS,

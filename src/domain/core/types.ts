@@ -180,3 +180,45 @@ export interface Assumption {
   value: string | number | boolean;
   reason: string;
 }
+
+/** What 'selective' recomputation keeps (memory/activations.ts MemoryOptions.selectivePolicy). */
+export type SelectiveRecomputePolicy = 'attention-core' | 'save-matmuls';
+/** The loss kernel (memory/activations.ts MemoryOptions.crossEntropy). */
+export type CrossEntropyKind = 'fp32-logits' | 'fused' | 'unfused';
+
+/**
+ * A training framework as data (config/frameworks.yaml): what it does by default and which parallel
+ * layouts it can run. Defaults shape memory and time; rules bound the layout search and the layouts a
+ * request may fix.
+ */
+export interface TrainingFramework {
+  id: string;
+  name: string;
+  defaults: {
+    flashAttention: boolean;
+    fusedKernels: boolean;
+    /** dropout probability on attention probabilities and residual branches; 0 = off */
+    dropout: number;
+    fp32Gradients: boolean;
+    selectiveRecompute: SelectiveRecomputePolicy;
+    crossEntropy: CrossEntropyKind;
+  };
+  rules: {
+    schedules: readonly PipelineSchedule[];
+    /** interleaving needs layers divisible by pipeline × virtual stages (whole layers per virtual stage) */
+    interleavedWholeLayers: boolean;
+    /** interleaving needs the micro-batch count to be a multiple of the pipeline size */
+    interleavedMicroBatchesMultipleOfPipeline: boolean;
+    zeroStages: readonly ZeroStage[];
+    zeroStagesWithPipeline: readonly ZeroStage[];
+    tensorParallel: boolean;
+    sequenceParallel: boolean;
+    pipelineParallel: boolean;
+    contextParallel: boolean;
+    expertParallel: boolean;
+    recompute: readonly RecomputeMode[];
+    pipelineSendsSplitOverTensor: boolean;
+  };
+  sources: readonly { title: string; url: string }[];
+  notes?: string;
+}

@@ -12,6 +12,7 @@ export {
   DEFAULT_LAYOUT,
   completeLayout,
   describeLayout,
+  frameworkLayoutProblems,
 } from './rules.js';
 export type {
   LayoutProblem,

@@ -1,7 +1,7 @@
 // Parallel-layout validity: the divisibility rules Megatron-LM / Megatron-Core enforce, phrased
 // as problems a user can act on (JSON-pointer paths into the request body), and the divisor
 // tables the layout search enumerates. Pure: no I/O, no Fastify.
-import type { Accelerator, ModelShape, ParallelLayout, TrainingSetup } from '../core/index.js';
+import type { Accelerator, ModelShape, ParallelLayout, TrainingFramework, TrainingSetup } from '../core/index.js';
 
 export interface LayoutProblem {
   path: string;
@@ -269,4 +269,52 @@ export function completeLayout(partial: Partial<ParallelLayout>, gpus: number, d
 /** Short human description of a layout, e.g. 'tp=8 pp=16 dp=128 cp=1 ep=1 mbs=1 zero=1 recompute=selective sp v=1'. */
 export function describeLayout(l: ParallelLayout): string {
   return `tp=${l.tensor} pp=${l.pipeline} dp=${l.data} cp=${l.context} ep=${l.expert} mbs=${l.microBatchSize} zero=${l.zeroStage} recompute=${l.recompute}${l.sequenceParallel ? ' sp' : ''} ${l.schedule === 'interleaved' ? `interleaved v=${l.virtualStages}` : '1f1b'}`;
+}
+
+/**
+ * What a training framework cannot run, among the fields a request fixes (config/frameworks.yaml
+ * rules): each problem names the field and the framework. Fields left out are searched within the
+ * rules instead. Whole layers per virtual stage: Megatron asserts num_layers % (p·v) == 0 for the
+ * interleaved schedule; DeepSpeed's pipeline engine refuses ZeRO-2/3 (deepspeed/runtime/pipe/engine.py).
+ */
+export function frameworkLayoutProblems(framework: TrainingFramework, shape: ModelShape, training: TrainingSetup, layout: Partial<ParallelLayout>): LayoutProblem[] {
+  const problems: LayoutProblem[] = [];
+  const r = framework.rules;
+  const name = framework.id;
+  const add = (field: string, message: string): void => {
+    problems.push({ path: `/parallelism/${field}`, message: `${message} (training.framework ${name})` });
+  };
+  const offered: [keyof ParallelLayout, boolean, string][] = [
+    ['tensor', r.tensorParallel, 'tensor parallelism'],
+    ['pipeline', r.pipelineParallel, 'pipeline parallelism'],
+    ['context', r.contextParallel, 'context parallelism'],
+    ['expert', r.expertParallel, 'expert parallelism'],
+  ];
+  for (const [field, ok, what] of offered) {
+    const v = layout[field];
+    if (!ok && typeof v === 'number' && v > 1) add(field, `${field}=${v}: the framework has no ${what}`);
+  }
+  if (layout.sequenceParallel === true && !r.sequenceParallel) add('sequenceParallel', 'the framework has no sequence parallelism');
+  const interleaved = layout.schedule === 'interleaved' || (layout.virtualStages ?? 1) > 1;
+  if (interleaved && !r.schedules.includes('interleaved')) {
+    add(layout.schedule === 'interleaved' ? 'schedule' : 'virtualStages', `the framework runs only the ${r.schedules.join(', ')} schedule`);
+  }
+  const p = layout.pipeline;
+  const v = layout.virtualStages;
+  if (interleaved && r.interleavedWholeLayers && p !== undefined && v !== undefined && v > 1 && shape.layers % (p * v) !== 0) {
+    add('virtualStages', `${shape.layers} layers do not split into whole layers over pipeline ${p} × virtualStages ${v}`);
+  }
+  if (interleaved && r.interleavedMicroBatchesMultipleOfPipeline && p !== undefined && layout.data !== undefined && layout.microBatchSize !== undefined) {
+    const m = training.globalBatchSequences / (layout.data * layout.microBatchSize);
+    if (Number.isInteger(m) && m % p !== 0) add('microBatchSize', `interleaving needs the ${m} micro-batches per pipeline to be a multiple of pipeline ${p}`);
+  }
+  const z = layout.zeroStage;
+  if (z !== undefined && !r.zeroStages.includes(z)) add('zeroStage', `zeroStage=${z}: the framework offers ZeRO stages ${r.zeroStages.join(', ')}`);
+  else if (z !== undefined && p !== undefined && p > 1 && !r.zeroStagesWithPipeline.includes(z)) {
+    add('zeroStage', `zeroStage=${z} with pipeline=${p}: the framework combines only ZeRO stages ${r.zeroStagesWithPipeline.join(', ')} with pipeline parallelism`);
+  }
+  if (layout.recompute !== undefined && !r.recompute.includes(layout.recompute)) {
+    add('recompute', `recompute=${layout.recompute}: the framework offers ${r.recompute.join(', ')}`);
+  }
+  return problems;
 }

@@ -24,6 +24,7 @@ export {
   toPointer,
   sequencesForBatchTokens,
   resolveWorkload,
+  DEFAULT_FRAMEWORK,
   priceOptionsOf,
 } from './workload.js';
 export type {

@@ -82,6 +82,7 @@ export function searchRequestFor(w: ResolvedWorkload, gpus: number, overrides: P
     allowTensorBeyondScaleUp: w.search.allowTensorBeyondScaleUp,
     ...(w.cost.gpuHourUsd !== undefined ? { gpuHourUsd: w.cost.gpuHourUsd } : {}),
     modelOptions: w.modelOptions,
+    ...(w.framework ? { rules: w.framework.rules } : {}),
     ...overrides,
   };
 }

@@ -40,6 +40,9 @@ export interface TrainingInput {
   globalBatchSize?: number;
   precision?: 'fp32' | 'fp16' | 'bf16' | 'fp8';
   optimizer?: 'adamw' | 'sgd';
+  framework?: string;
+  dropout?: number;
+  fp32Gradients?: boolean;
 }
 
 export interface HardwareInput {
@@ -70,6 +73,8 @@ export interface EfficiencyInput {
   expertCommOverlap?: number;
   flashAttention?: boolean;
   fusedKernels?: boolean;
+  selectiveRecompute?: 'attention-core' | 'save-matmuls';
+  crossEntropy?: 'fp32-logits' | 'fused' | 'unfused';
 }
 
 export interface CostInput {

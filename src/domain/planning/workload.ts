@@ -1,6 +1,8 @@
 // Resolve a request's workload into domain values: preset or inferred shape, counts parsed from
 // SI strings, defaults filled in and listed as assumptions. Every problem is named by its JSON Pointer.
-import { type FieldProblem, LIMITS, type Accelerator, type Assumption, type ModelShape, type OptimizerKind, type ParallelLayout, type ParameterCounts, type Precision, type TrainingSetup, parseCount } from '../core/index.js';
+import { type FieldProblem, LIMITS, type Accelerator, type Assumption, type ModelShape, type OptimizerKind, type ParallelLayout, type ParameterCounts, type Precision, type TrainingFramework, type TrainingSetup, parseCount } from '../core/index.js';
+import { frameworkLayoutProblems } from '../layouts/index.js';
+import type { MemoryOptions } from '../memory/index.js';
 import type { WorkloadInput } from './workload-input.js';
 import { costInputProblems, type PriceOptions, type InfrastructureOptions, type ReliabilityOptions } from '../economics/index.js';
 import { countParameters, inferShapeFromParameters, MIN_INFERABLE_PARAMETERS, shapeProblems } from '../model/index.js';
@@ -31,6 +33,8 @@ export interface CatalogView {
   /** alias → id, e.g. 'h100' → 'h100-sxm-80gb' */
   aliases?: ReadonlyMap<string, string>;
   presets: ReadonlyMap<string, PresetLike>;
+  /** training frameworks by id (config/frameworks.yaml); optional for catalogs built by hand */
+  frameworks?: ReadonlyMap<string, TrainingFramework>;
 }
 
 /** An accelerator by id or alias, case-insensitive. */
@@ -74,8 +78,10 @@ export interface ResolvedWorkload {
   /** the request field that set the global batch, for problems about it */
   globalBatchPath: string;
   mfuOverride?: number;
-  /** training-stack options for the memory and time models (efficiency.* of the request) */
+  /** training-stack options for the memory and time models (the request's, else the framework's defaults) */
   modelOptions: ModelOptions;
+  /** training.framework (default megatron-core); absent only when the catalog lists no frameworks */
+  framework?: TrainingFramework;
   cost: ResolvedCostInputs;
   constraints: { deadlineDays?: number; budgetUsd?: number };
   search: ResolvedSearchOptions;
@@ -94,6 +100,8 @@ export interface ResolveOptions {
 }
 
 const DEFAULT_SEQUENCE_LENGTH = 4096;
+/** training.framework when the request names none (issue 9: a 2024 Megatron-Core stack) */
+export const DEFAULT_FRAMEWORK = 'megatron-core';
 /** Llama 2/3 trained with 4M-token batches (Touvron et al. 2023 Table 1); a common default for planning. */
 const DEFAULT_GLOBAL_BATCH_TOKENS = 4_194_304;
 /** Hoffmann et al. 2022 (Chinchilla): compute-optimal D ≈ 20·N. */
@@ -230,18 +238,66 @@ export function sequencesForBatchTokens(tokens: number, sequenceLength: number):
   return sequences === exact ? { sequences } : { sequences, reason: `globalBatchTokens ${tokens} rounded to ${sequences} whole sequences of ${sequenceLength} tokens` };
 }
 
-/** efficiency.* → the options of the memory and time models; only what the request gives. */
-function modelOptionsOf(e: WorkloadInput['efficiency']): ModelOptions {
-  if (!e) return {};
+/** The framework the request names (training.framework), else megatron-core; undefined when the catalog has none. */
+function resolveFramework(
+  input: WorkloadInput,
+  catalog: CatalogView,
+  problems: FieldProblem[],
+  assumptions: Assumption[],
+): TrainingFramework | undefined {
+  const frameworks = catalog.frameworks;
+  const asked = input.training?.framework;
+  if (!frameworks || frameworks.size === 0) {
+    if (asked !== undefined) problems.push({ path: '/training/framework', message: `unknown framework "${asked}": this catalog lists none` });
+    return undefined;
+  }
+  const id = (asked ?? DEFAULT_FRAMEWORK).trim().toLowerCase();
+  const framework = frameworks.get(id);
+  if (!framework) {
+    problems.push({ path: '/training/framework', message: `unknown framework "${asked}"; known frameworks: ${knownIds(frameworks.keys())}` });
+    return undefined;
+  }
+  if (asked === undefined) assumptions.push({ field: '/training/framework', value: id, reason: `not given: ${framework.name}, the default training stack` });
+  return framework;
+}
+
+/**
+ * The options of the memory and time models: what the request gives (training.dropout,
+ * training.fp32Gradients, efficiency.*), else the framework's default, each default listed as an
+ * assumption with the framework it came from. Without a framework, only what the request gives.
+ */
+function modelOptionsOf(input: WorkloadInput, framework: TrainingFramework | undefined, assumptions: Assumption[]): ModelOptions {
+  const e = input.efficiency ?? {};
+  const t = input.training ?? {};
   const performance: PerformanceOptions = {};
   for (const key of ['tensorCommOverlap', 'dataCommOverlap', 'pipelineCommOverlap', 'contextCommOverlap', 'expertCommOverlap'] as const) {
     if (e[key] !== undefined) performance[key] = e[key];
   }
-  if (e.flashAttention !== undefined) performance.flashAttention = e.flashAttention;
-  if (e.fusedKernels !== undefined) performance.fusedKernels = e.fusedKernels;
+  const memory: MemoryOptions = {};
+  const fromFramework = <T extends string | number | boolean>(field: string, given: T | undefined, pick: (f: TrainingFramework) => T): T | undefined => {
+    if (given !== undefined || !framework) return given;
+    const value = pick(framework);
+    assumptions.push({ field, value, reason: `the default of training.framework ${framework.id}` });
+    return value;
+  };
+  const flash = fromFramework('/efficiency/flashAttention', e.flashAttention, (f) => f.defaults.flashAttention);
+  const fused = fromFramework('/efficiency/fusedKernels', e.fusedKernels, (f) => f.defaults.fusedKernels);
+  const dropout = fromFramework('/training/dropout', t.dropout, (f) => f.defaults.dropout);
+  const fp32Gradients = fromFramework('/training/fp32Gradients', t.fp32Gradients, (f) => f.defaults.fp32Gradients);
+  const selective = fromFramework('/efficiency/selectiveRecompute', e.selectiveRecompute, (f) => f.defaults.selectiveRecompute);
+  const crossEntropy = fromFramework('/efficiency/crossEntropy', e.crossEntropy, (f) => f.defaults.crossEntropy);
+  if (flash !== undefined) {
+    performance.flashAttention = flash;
+    memory.flashAttention = flash;
+  }
+  if (fused !== undefined) performance.fusedKernels = fused;
+  if (dropout !== undefined) memory.dropout = dropout > 0;
+  if (fp32Gradients !== undefined) memory.fp32Gradients = fp32Gradients;
+  if (selective !== undefined) memory.selectivePolicy = selective;
+  if (crossEntropy !== undefined) memory.crossEntropy = crossEntropy;
   return {
-    performance,
-    ...(e.flashAttention !== undefined ? { memory: { flashAttention: e.flashAttention } } : {}),
+    ...(Object.keys(performance).length > 0 ? { performance } : {}),
+    ...(Object.keys(memory).length > 0 ? { memory } : {}),
   };
 }
 
@@ -251,6 +307,7 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
   const warnings: string[] = [];
 
   const model = resolveModel(input.model, catalog, problems, assumptions);
+  const framework = resolveFramework(input, catalog, problems, assumptions);
 
   const accelerator = lookupAccelerator(catalog, input.hardware.gpu);
   if (!accelerator) {
@@ -313,6 +370,7 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
   if (par.schedule === '1f1b' && par.virtualStages !== undefined && par.virtualStages > 1) {
     problems.push({ path: '/parallelism/virtualStages', message: 'virtualStages > 1 needs schedule "interleaved"' });
   }
+  if (framework && model) problems.push(...frameworkLayoutProblems(framework, model.shape, { tokens: 0, sequenceLength, globalBatchSequences, precision, optimizer }, fixedLayout));
 
   for (const p of costInputProblems(input.cost ?? {})) problems.push({ ...p, path: toPointer(p.path.startsWith('/cost') || p.path.startsWith('cost') ? p.path : `/cost/${p.path.replace(/^\//, '')}`) });
 
@@ -339,7 +397,8 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
     fixedLayout,
     globalBatchPath: t.globalBatchTokens !== undefined ? '/training/globalBatchTokens' : t.globalBatchSize !== undefined ? '/training/globalBatchSize' : '/training',
     ...(input.efficiency?.mfu !== undefined ? { mfuOverride: input.efficiency.mfu } : {}),
-    modelOptions: modelOptionsOf(input.efficiency),
+    modelOptions: modelOptionsOf(input, framework, assumptions),
+    ...(framework ? { framework } : {}),
     cost: { ...(input.cost ?? {}) },
     constraints: { ...(input.constraints ?? {}) },
     search,

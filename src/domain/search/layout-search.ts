@@ -27,6 +27,7 @@ import type {
   PerformanceEstimate,
   RecomputeMode,
   StepTimeBreakdown,
+  TrainingFramework,
   TrainingSetup,
   ZeroStage,
 } from '../core/index.js';
@@ -48,6 +49,8 @@ export interface SearchRequest {
   gpuHourUsd?: number;
   /** software-stack options of the memory and time models (flash attention, communication overlap, fused kernels) */
   modelOptions?: ModelOptions;
+  /** the layouts the training framework can run (config/frameworks.yaml); left out, every layout the shape admits */
+  rules?: TrainingFramework['rules'];
 }
 
 /** What the request says about the training stack; left out, each model uses its per-generation default. */
@@ -163,14 +166,18 @@ interface Axes {
 
 function buildAxes(req: SearchRequest): Axes {
   const { shape, fixed: f, gpus: N } = req;
+  const r = req.rules;
+  // a framework that does not offer a kind of parallelism runs it at degree 1 (fixed fields are checked against the rules before the search)
+  const only1 = (offered: boolean | undefined, fixed: number | undefined, all: () => number[]): number[] =>
+    fixed !== undefined ? [fixed] : offered === false ? [1] : all();
   const L = shape.layers;
   const B = req.training.globalBatchSequences;
   const triples: Triple[] = [];
-  for (const t of f.tensor !== undefined ? [f.tensor] : divisors(N)) {
+  for (const t of only1(r?.tensorParallel, f.tensor, () => divisors(N))) {
     if (N % t !== 0) continue;
-    for (const p of f.pipeline !== undefined ? [f.pipeline] : divisors(N / t)) {
+    for (const p of only1(r?.pipelineParallel, f.pipeline, () => divisors(N / t))) {
       if ((N / t) % p !== 0) continue;
-      for (const c of f.context !== undefined ? [f.context] : divisors(N / (t * p))) {
+      for (const c of only1(r?.contextParallel, f.context, () => divisors(N / (t * p)))) {
         if ((N / (t * p)) % c !== 0) continue;
         const d = N / (t * p * c);
         if (f.data !== undefined && f.data !== d) continue;
@@ -184,14 +191,15 @@ function buildAxes(req: SearchRequest): Axes {
   let virtualStages = f.virtualStages !== undefined ? [f.virtualStages] : divisors(L);
   if (f.schedule === '1f1b') virtualStages = virtualStages.filter((v) => v === 1);
   if (f.schedule === 'interleaved') virtualStages = virtualStages.filter((v) => v >= 2);
+  if (r && !r.schedules.includes('interleaved') && f.virtualStages === undefined) virtualStages = virtualStages.filter((v) => v === 1);
   return {
     triples,
     virtualStages,
-    experts: f.expert !== undefined ? [f.expert] : shape.moe ? divisors(shape.moe.experts) : [1],
+    experts: only1(r?.expertParallel, f.expert, () => (shape.moe ? divisors(shape.moe.experts) : [1])),
     microBatches: f.microBatchSize !== undefined ? [f.microBatchSize] : divisors(B),
-    sequenceParallel: f.sequenceParallel !== undefined ? [f.sequenceParallel] : [false, true],
-    zeroStages: f.zeroStage !== undefined ? [f.zeroStage] : [...ZERO_ORDER],
-    recompute: f.recompute !== undefined ? [f.recompute] : [...RECOMPUTE_ORDER],
+    sequenceParallel: f.sequenceParallel !== undefined ? [f.sequenceParallel] : r?.sequenceParallel === false ? [false] : [false, true],
+    zeroStages: f.zeroStage !== undefined ? [f.zeroStage] : ZERO_ORDER.filter((z) => !r || r.zeroStages.includes(z)),
+    recompute: f.recompute !== undefined ? [f.recompute] : RECOMPUTE_ORDER.filter((m) => !r || r.recompute.includes(m)),
   };
 }
 
@@ -399,7 +407,14 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
   const leafBound = ev.leafLowerBound !== false;
   // per (sp, zero): index of the least recomputation that fitted at the previous micro-batch size
   const leastFitting = new Uint8Array(SP.length * Z.length);
-  const leanZero = Z[Z.length - 1] ?? 0;
+  const rules = req.rules;
+  // framework rules (config/frameworks.yaml): whole layers per virtual stage, micro-batches a multiple
+  // of p when interleaving, the ZeRO stages that combine with pipeline parallelism
+  const wholeLayers = rules?.interleavedWholeLayers === true;
+  const microBatchesMultipleOfP = rules ? rules.interleavedMicroBatchesMultipleOfPipeline : true;
+  const zeroWithPipeline = Z.map((z) => !rules || rules.zeroStagesWithPipeline.includes(z));
+  const leanZeroWithPipeline = Z.filter((_, i) => zeroWithPipeline[i]).at(-1);
+  const leanZeroAlone = Z[Z.length - 1] ?? 0;
   const leanRecompute = R[R.length - 1] ?? 'none';
 
   let evaluated = 0;
@@ -427,9 +442,14 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
     x.context = c;
     x.data = d;
     const perRank = B / d;
+    const leanZero = p > 1 ? leanZeroWithPipeline : leanZeroAlone;
+    if (leanZero === undefined) {
+      prunedDiv += perTriple; // no ZeRO stage the framework runs with pipeline parallelism
+      continue;
+    }
     for (const v of V) {
       // layers may split unevenly, 1F1B and interleaved alike (Llama 3 405B: 126 layers on 16 stages); every virtual stage needs a layer: p·v ≤ L
-      if (v > 1 && (p === 1 || p * v > L)) {
+      if (v > 1 && (p === 1 || p * v > L || (wholeLayers && L % (p * v) !== 0))) {
         prunedDiv += perV;
         continue;
       }
@@ -445,7 +465,7 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
         let bMin = 0;
         for (const b of MB) {
           // the same validity rules as the leaves below: b divides the rank's batch, and interleaving needs m a multiple of p
-          if (perRank % b === 0 && (v === 1 || (perRank / b) % p === 0)) {
+          if (perRank % b === 0 && (v === 1 || !microBatchesMultipleOfP || (perRank / b) % p === 0)) {
             bMin = b;
             break;
           }
@@ -461,8 +481,9 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
         if (top.size === 0) {
           // ZeRO-3's gathered-parameter buffers can outweigh its savings on small data-parallel
           // groups, so the leanest stage is not always the highest: try each
-          for (const z of Z) {
-            x.zeroStage = z;
+          for (let zi = 0; zi < Z.length; zi++) {
+            if (p > 1 && !zeroWithPipeline[zi]) continue;
+            x.zeroStage = Z[zi] as ZeroStage;
             const leanBytes = ev.memoryBytes(x);
             if (leanBytes < closestBytes) {
               closestBytes = leanBytes;
@@ -496,7 +517,7 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
             continue;
           }
           const m = perRank / b;
-          if (v > 1 && m % p !== 0) {
+          if (v > 1 && microBatchesMultipleOfP && m % p !== 0) {
             prunedDiv += perB;
             continue;
           }
@@ -514,6 +535,10 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
             }
             x.sequenceParallel = sp;
             for (let zi = 0; zi < Z.length; zi++) {
+              if (p > 1 && !zeroWithPipeline[zi]) {
+                prunedDiv += R.length; // the framework refuses this ZeRO stage with pipeline parallelism (DeepSpeed's pipeline engine: ZeRO ≤ 1)
+                continue;
+              }
               x.zeroStage = Z[zi] as ZeroStage;
               if (x.zeroStage > 0 && d * c === 1 && Z.length > 1) {
                 prunedDom += R.length; // ZeRO over a one-rank data-parallel group shards nothing: the ZeRO-0 layout
