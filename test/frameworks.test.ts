@@ -227,3 +227,24 @@ describe('deterministic answers (issue 9)', () => {
     }
   });
 });
+
+describe('torchtitan described as it ran (data/calibration torchtitan-llama31-h100-memory-2024-12)', () => {
+  // Liang et al. 2024 Table 1 rows on H100 (96 GB): Llama 3.1 8B, FSDP over 8 and 128 GPUs, selective AC,
+  // local batch 2 at 8,192 tokens; torch.cuda.max_memory_reserved, which excludes the CUDA context and
+  // NCCL's own buffers (subtracted below)
+  it.each([
+    ['FSDP8', 8, 82.4],
+    ['FSDP128', 128, 67.0],
+  ] as const)('Llama 3.1 8B %s: the allocator peak within 10%% of the measured one', async (_name, gpus, measuredGiB) => {
+    const res = await post('/v1/memory', {
+      model: { preset: 'llama-3.1-8b' },
+      training: { sequenceLength: 8192, globalBatchSize: 2 * gpus, framework: 'torchtitan' },
+      hardware: { gpu: 'h100-sxm-80gb', count: gpus },
+      parallelism: { tensor: 1, pipeline: 1, data: gpus, microBatchSize: 2, zeroStage: 3, recompute: 'selective' },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const m = res.json().perGpu;
+    const allocatorGiB = (m.totalBytes - m.cudaContextBytes - m.communicationBuffersBytes) / 2 ** 30;
+    expect(Math.abs(allocatorGiB / measuredGiB - 1)).toBeLessThan(0.1);
+  });
+});

@@ -50,6 +50,14 @@ export interface MemoryOptions {
    * there: 18 bytes/parameter with Adam). Default false: the ZeRO paper's 2-byte gradients.
    */
   fp32Gradients?: boolean;
+  /**
+   * Fused norm and activation kernels (Megatron / Transformer Engine). Default true. False counts what
+   * PyTorch autograd saves for eager modules (measured: scripts/measure-saved-tensors.py): a hand-written
+   * RMSNorm keeps its fp32 copy, the fp32 square and 1/rms besides the normalised tensor; an eager
+   * SwiGLU keeps silu(gate) besides gate and up; with flashAttention false, the eager attention keeps
+   * the fp32 softmax besides its 16-bit copy, and K and V repeated to every query head (repeat_kv).
+   */
+  fusedKernels?: boolean;
   /** Caching-allocator fragmentation as a fraction of the dynamic part. Default 0.10. */
   fragmentationFraction?: number;
 }
@@ -62,6 +70,7 @@ export const DEFAULT_MEMORY_OPTIONS: Readonly<Required<MemoryOptions>> = Object.
   crossEntropy: 'fp32-logits',
   deallocatePipelineOutputs: true,
   fp32Gradients: false,
+  fusedKernels: true,
   fragmentationFraction: 0.1,
 });
 
@@ -70,6 +79,8 @@ type Dim =
   | 'h' // s·b·h
   | 'q' // s·b·a·headDim
   | 'kv' // s·b·kvHeads·headDim
+  | 'qMinusKv' // s·b·(a − kvHeads)·headDim: what repeat_kv adds to K or V
+  | 'tokens' // s·b (one fp32 statistic per token)
   | 'f' // s·b·ffnHiddenSize
   | 'scores' // a·b·s·s (per query head)
   | 'heads' // a·s·b (one fp32 statistic per row)
@@ -88,7 +99,7 @@ type Dtype = 'act' | 'mask' | 'fp32';
 type Shard = 'tp' | 'sp' | 'none';
 /** Which layers hold the tensor: 'any' (attention and norms), 'dense' MLP layers, 'moe' layers. */
 type Block = 'any' | 'dense' | 'moe';
-type When = 'always' | 'dropout' | 'nonflash' | 'nonflashDropout' | 'flash';
+type When = 'always' | 'dropout' | 'nonflash' | 'nonflashDropout' | 'flash' | 'eager' | 'eagerNonflash';
 
 export interface SavedTensor {
   op: string;
@@ -120,6 +131,16 @@ function entry(
   };
 }
 
+/** The tensors an eager RMSNorm keeps beyond the normalised 16-bit tensor (gated-MLP, i.e. Llama-family, shapes only). */
+function eagerRmsNormRows(op: string): SavedTensor[] {
+  const eager = { when: 'eager', plainMult: 0, gatedMult: 1 } as const;
+  return [
+    entry(op, 'fp32 copy of the input', 'fp32', 'h', 'sp', eager),
+    entry(op, 'fp32 square of the input', 'fp32', 'h', 'sp', eager),
+    entry(op, '1/rms per token (fp32)', 'fp32', 'tokens', 'sp', eager),
+  ];
+}
+
 /**
  * Every tensor a transformer layer keeps for backward (no recomputation).
  * GPT check (Korthikanti Eq. 1, units of s·b·h bytes): attention 2+2+2+2+2+2+1 = 11 plus 5·a·s/h
@@ -129,6 +150,10 @@ function entry(
 export const ACTIVATION_TENSORS: readonly SavedTensor[] = Object.freeze([
   // Korthikanti Sec. 4.1: layernorm keeps its input, 2sbh (also the layer input full recompute keeps)
   entry('input layernorm', 'input (layer input)', 'act', 'h', 'sp', { layerInput: true }),
+  // eager RMSNorm (HF LlamaRMSNorm: x.float(), pow(2).mean, rsqrt, multiply, cast back, × weight; Llama-family
+  // shapes, i.e. gated MLPs): autograd keeps the fp32 copy, the fp32 square (PyTorch 1.13's mean keeps its
+  // input) and 1/rms per token; the 16-bit normalised tensor takes the place of the input above (same size)
+  ...eagerRmsNormRows('input RMSNorm (eager)'),
   // QKV projection keeps its input (the layernorm output), 2sbh; replicated across t unless SP
   entry('QKV projection', 'input (layernorm output)', 'act', 'h', 'sp'),
   // Q·Kᵀ keeps Q and K: 4sbh for MHA; K is kvHeads·headDim wide under GQA
@@ -136,6 +161,11 @@ export const ACTIVATION_TENSORS: readonly SavedTensor[] = Object.freeze([
   entry('Q·Kᵀ', 'K', 'act', 'kv', 'tp'),
   // softmax keeps its output, 2as²b
   entry('softmax', 'output (probabilities)', 'act', 'scores', 'tp', { when: 'nonflash', attentionCore: true }),
+  // eager attention (HF eager_attention_forward): softmax in fp32, then cast; both are kept (4 + 2 bytes per score),
+  // and repeat_kv materialises K and V at every query head for the two matmuls
+  entry('softmax (eager, fp32)', 'fp32 probabilities (before the cast)', 'fp32', 'scores', 'tp', { when: 'eagerNonflash', attentionCore: true }),
+  entry('Q·Kᵀ (eager)', 'K repeated to every query head (repeat_kv), beyond K', 'act', 'qMinusKv', 'tp', { when: 'eagerNonflash', attentionCore: true }),
+  entry('attention over V (eager)', 'V repeated to every query head (repeat_kv), beyond V', 'act', 'qMinusKv', 'tp', { when: 'eagerNonflash', attentionCore: true }),
   // softmax dropout keeps a mask, as²b
   entry('softmax dropout', 'mask', 'mask', 'scores', 'tp', { when: 'nonflashDropout', attentionCore: true }),
   // attention over V keeps the dropout output 2as²b (without dropout it reuses the softmax output)
@@ -150,10 +180,13 @@ export const ACTIVATION_TENSORS: readonly SavedTensor[] = Object.freeze([
   entry('attention dropout', 'mask', 'mask', 'h', 'sp', { when: 'dropout' }),
   // post-attention layernorm keeps its input, 2sbh
   entry('post-attention layernorm', 'input', 'act', 'h', 'sp'),
+  ...eagerRmsNormRows('post-attention RMSNorm (eager)'),
   // dense MLP up (and gate) projection keeps its input, 2sbh
   entry('MLP up/gate projection', 'input (layernorm output)', 'act', 'h', 'sp', { block: 'dense' }),
   // GeLU keeps its input 2sbf (=8sbh for f=4h); fused SwiGLU (Megatron bias_swiglu) keeps gate and up, 4sbf
   entry('MLP activation (GeLU / SwiGLU)', 'input (up-projection output; gate+up when gated)', 'act', 'f', 'tp', { block: 'dense', plainMult: 1, gatedMult: 2 }),
+  // eager SwiGLU (HF LlamaMLP down(silu(gate(x)) * up(x))): the product keeps silu(gate) as well; eager GeLU keeps what the fused one does
+  entry('MLP activation (eager SwiGLU)', 'silu(gate) output', 'act', 'f', 'tp', { block: 'dense', plainMult: 0, gatedMult: 1, when: 'eager' }),
   // down projection keeps its input, 2sbf (=8sbh for f=4h)
   entry('MLP down projection', 'input (activation output)', 'act', 'f', 'tp', { block: 'dense' }),
   // MoE router keeps its input (the layernorm output, shared with the shared experts), 2sbh
@@ -164,10 +197,12 @@ export const ACTIVATION_TENSORS: readonly SavedTensor[] = Object.freeze([
   // dispatched tokens are all-gathered over the tensor group, so replicated across t (Megatron-Core alltoall dispatcher)
   entry('expert up/gate projection', 'input (dispatched tokens, top-k copies)', 'act', 'routedH', 'none', { block: 'moe' }),
   entry('expert activation', 'input (gate+up when gated)', 'act', 'routedF', 'tp', { block: 'moe', plainMult: 1, gatedMult: 2 }),
+  entry('expert activation (eager SwiGLU)', 'silu(gate) output', 'act', 'routedF', 'tp', { block: 'moe', plainMult: 0, gatedMult: 1, when: 'eager' }),
   entry('expert down projection', 'input (activation output)', 'act', 'routedF', 'tp', { block: 'moe' }),
   // combine weighted by the router probabilities keeps the expert outputs for the probabilities' gradient
   entry('expert combine', 'expert outputs (top-k copies)', 'act', 'routedH', 'sp', { block: 'moe' }),
   entry('shared-expert activation', 'input (gate+up when gated)', 'act', 'sharedF', 'tp', { block: 'moe', plainMult: 1, gatedMult: 2 }),
+  entry('shared-expert activation (eager SwiGLU)', 'silu(gate) output', 'act', 'sharedF', 'tp', { block: 'moe', plainMult: 0, gatedMult: 1, when: 'eager' }),
   entry('shared-expert down projection', 'input (activation output)', 'act', 'sharedF', 'tp', { block: 'moe' }),
   // MLP residual dropout keeps a mask, sbh
   entry('MLP dropout', 'mask', 'mask', 'h', 'sp', { when: 'dropout' }),
@@ -206,6 +241,8 @@ export interface LayerActivationContext {
   actBytes: number; // bytes per 16-bit (or fp32) activation element
   flash: boolean;
   dropout: boolean;
+  /** fused norm / activation kernels; false = eager PyTorch modules */
+  fused: boolean;
 }
 
 function elements(shape: ModelShape, ctx: LayerActivationContext, dim: Dim): number {
@@ -216,6 +253,8 @@ function elements(shape: ModelShape, ctx: LayerActivationContext, dim: Dim): num
     case 'h': return n * shape.hiddenSize;
     case 'q': return n * shape.attentionHeads * shape.headDim;
     case 'kv': return n * shape.kvHeads * shape.headDim;
+    case 'qMinusKv': return n * (shape.attentionHeads - shape.kvHeads) * shape.headDim;
+    case 'tokens': return n;
     case 'f': return n * shape.ffnHiddenSize;
     // local queries against the whole sequence's keys: a·b·(s/c)·s (= a·s²·b for c = 1)
     case 'scores': return shape.attentionHeads * ctx.b * sl * ctx.s;
@@ -236,6 +275,8 @@ function applies(e: SavedTensor, moeLayer: boolean, ctx: LayerActivationContext)
     case 'nonflash': return !ctx.flash;
     case 'nonflashDropout': return !ctx.flash && ctx.dropout;
     case 'flash': return ctx.flash;
+    case 'eager': return !ctx.fused;
+    case 'eagerNonflash': return !ctx.fused && !ctx.flash;
   }
 }
 
@@ -274,7 +315,7 @@ export function layerActivationBytes(
 export function layerActivationContext(
   training: TrainingSetup, layout: ParallelLayout, options?: MemoryOptions, out?: LayerActivationContext,
 ): LayerActivationContext {
-  const ctx = out ?? { s: 0, b: 1, t: 1, c: 1, sp: false, actBytes: 2, flash: true, dropout: false };
+  const ctx = out ?? { s: 0, b: 1, t: 1, c: 1, sp: false, actBytes: 2, flash: true, dropout: false, fused: true };
   ctx.s = training.sequenceLength;
   ctx.b = Math.max(1, layout.microBatchSize);
   ctx.t = Math.max(1, layout.tensor);
@@ -283,6 +324,7 @@ export function layerActivationContext(
   ctx.actBytes = activationElementBytes(training.precision);
   ctx.flash = options?.flashAttention ?? DEFAULT_MEMORY_OPTIONS.flashAttention;
   ctx.dropout = options?.dropout ?? DEFAULT_MEMORY_OPTIONS.dropout;
+  ctx.fused = options?.fusedKernels ?? DEFAULT_MEMORY_OPTIONS.fusedKernels;
   return ctx;
 }
 

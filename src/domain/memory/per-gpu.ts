@@ -179,7 +179,7 @@ function emptyContext(shape: ModelShape): MemoryContext {
     h: 0, V: 0, kvWidth: 0, s: 1, B: 1, actB: 2, tied: false, stateW: 0, stateG: 0, stateO: 0,
     attnParams: 0, denseMlpParams: 0, nonExpertMoeParams: 0, expertParams: 0, normParams: 0, embeddingParams: 0, lmHeadParams: 0,
     policy: 'attention-core', dealloc: true, dropout: false, logitBytes: 4, fragmentation: 0, cudaBytes: 0,
-    act: { s: 1, b: 1, t: 1, c: 1, sp: false, actBytes: 2, flash: true, dropout: false },
+    act: { s: 1, b: 1, t: 1, c: 1, sp: false, actBytes: 2, flash: true, dropout: false, fused: true },
     tIndex: new Map(), cIndex: new Map(), bIndex: new Map(), rowOf: new Map(), rows: new Float64Array(16 * ROW).fill(NaN), rowsUsed: 0,
     lastT: -1, lastC: -1, lastB: -1, lastRow: -1,
     stageOf: new Map(), stageData: new Int32Array(256), stageUsed: 0, lastP: -1, lastV: -1, lastStages: -1,

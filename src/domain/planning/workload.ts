@@ -290,7 +290,10 @@ function modelOptionsOf(input: WorkloadInput, framework: TrainingFramework | und
     performance.flashAttention = flash;
     memory.flashAttention = flash;
   }
-  if (fused !== undefined) performance.fusedKernels = fused;
+  if (fused !== undefined) {
+    performance.fusedKernels = fused;
+    memory.fusedKernels = fused;
+  }
   if (dropout !== undefined) memory.dropout = dropout > 0;
   if (fp32Gradients !== undefined) memory.fp32Gradients = fp32Gradients;
   if (selective !== undefined) memory.selectivePolicy = selective;
