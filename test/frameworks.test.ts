@@ -248,3 +248,60 @@ describe('torchtitan described as it ran (data/calibration torchtitan-llama31-h1
     expect(Math.abs(allocatorGiB / measuredGiB - 1)).toBeLessThan(0.1);
   });
 });
+
+describe('published layouts, described as the runs were made, fit (issue 9 done-means)', () => {
+  const fitsAt = async (body: object) => {
+    const res = await post('/v1/estimate', body);
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json();
+  };
+
+  it.each([
+    [8192, 430],
+    [16384, 400],
+  ] as const)('Llama 3.1 405B TP8 × PP16 interleaved on %i H100 at 8K tokens (torchtitan: FSDP with PP, edges counted as layers)', async (gpus, publishedTflops) => {
+    const body = await fitsAt({
+      model: { preset: 'llama-3.1-405b' },
+      training: { tokens: '15.6T', sequenceLength: 8192, globalBatchSize: 2048, framework: 'torchtitan' },
+      hardware: { gpu: 'h100-sxm-80gb', count: gpus },
+      parallelism: { tensor: 8, pipeline: 16, data: gpus / 128, schedule: 'interleaved' },
+    });
+    expect(body.memory.fits).toBe(true);
+    expect(body.parallelism.schedule).toBe('interleaved');
+    // Llama 3 paper Table 4: 430 / 400 TFLOP/s per GPU; the order (fewer GPUs, more per GPU) must hold, the level within 15%
+    expect(Math.abs(body.performance.tflopsPerGpu / publishedTflops - 1)).toBeLessThan(0.15);
+  });
+
+  it('Llama 3.1 405B: 8,192 GPUs do more per GPU than 16,384 (the published order)', async () => {
+    const at = async (gpus: number) =>
+      (
+        await fitsAt({
+          model: { preset: 'llama-3.1-405b' },
+          training: { tokens: '15.6T', sequenceLength: 8192, globalBatchSize: 2048, framework: 'torchtitan' },
+          hardware: { gpu: 'h100-sxm-80gb', count: gpus },
+          parallelism: { tensor: 8, pipeline: 16, data: gpus / 128, schedule: 'interleaved' },
+        })
+      ).performance.tflopsPerGpu as number;
+    expect(await at(8192)).toBeGreaterThan(await at(16384));
+  });
+
+  it('BLOOM-176B TP4 × PP12 × DP8 on 384 A100 80GB with megatron-deepspeed (ZeRO-1, full recompute)', async () => {
+    const body = await fitsAt({
+      model: { architecture: { layers: 70, hiddenSize: 14336, attentionHeads: 112, ffnHiddenSize: 57344, vocabSize: 250880, gatedMlp: false, tiedEmbeddings: true } },
+      training: { sequenceLength: 2048, globalBatchSize: 2048, tokens: '366B', framework: 'megatron-deepspeed' },
+      hardware: { gpu: 'a100-sxm-80gb', count: 384 },
+      parallelism: { tensor: 4, pipeline: 12, data: 8, zeroStage: 1, recompute: 'full', microBatchSize: 2 },
+    });
+    expect(body.memory.fits).toBe(true);
+  });
+
+  it('MT-NLG 530B TP8 × PP35 × DP8 on 2,240 A100 80GB with megatron-deepspeed', async () => {
+    const body = await fitsAt({
+      model: { architecture: { layers: 105, hiddenSize: 20480, attentionHeads: 128, ffnHiddenSize: 81920, vocabSize: 51200, gatedMlp: false, tiedEmbeddings: true } },
+      training: { sequenceLength: 2048, globalBatchSize: 1920, tokens: '270B', framework: 'megatron-deepspeed' },
+      hardware: { gpu: 'a100-sxm-80gb', count: 2240 },
+      parallelism: { tensor: 8, pipeline: 35, data: 8, zeroStage: 1, recompute: 'full', microBatchSize: 1 },
+    });
+    expect(body.memory.fits).toBe(true);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { completeLayout, divisors, gcd, layoutProblems, stageLayerCounts, tensorDegreesForShape } from '../src/domain/layouts/index.js';
+import { chunkLayers, completeLayout, divisors, gcd, layoutProblems, stageLayerCounts, tensorDegreesForShape } from '../src/domain/layouts/index.js';
 import type { ModelShape, ParallelLayout, TrainingSetup } from '../src/domain/core/index.js';
 import { H100_SXM } from './fixtures/accelerators.js';
 import { DEEPSEEK_V3, GPT3_175B, LLAMA31_405B, training } from './fixtures/search-workloads.js';
@@ -254,5 +254,33 @@ describe('completeLayout', () => {
     expect(completeLayout({ pipeline: 4, virtualStages: 3 }, 8).schedule).toBe('interleaved');
     expect(completeLayout({ pipeline: 4, schedule: 'interleaved' }, 8).virtualStages).toBe(2);
     expect(completeLayout({ tensor: 2 }, 16, { zeroStage: 3, recompute: 'full' })).toMatchObject({ data: 8, zeroStage: 3, recompute: 'full' });
+  });
+});
+
+describe('stage splits (issue 9)', () => {
+  it("edges-as-layers: Llama 3 405B's 126 layers on 16 stages are 7, 8, …, 8, 7 (Dubey et al. 2024 Sec. 3.3.2)", () => {
+    expect(stageLayerCounts(126, 16, 1, undefined, 'edges-as-layers')).toEqual({ heaviest: 8, last: 7 });
+    // interleaved v = 2: 128 units over 32 chunks of 4; GPU 0 and GPU 15 lose one to the embedding / LM head
+    expect(stageLayerCounts(126, 16, 2, undefined, 'edges-as-layers')).toEqual({ heaviest: 8, last: 7 });
+    expect([...Array(32).keys()].map((j) => chunkLayers(126, 32, j, 'edges-as-layers'))).toEqual([3, ...Array(30).fill(4), 3]);
+    // even: 126 = 16·7 + 14, the 14 extra layers on stages 0–13 (Megatron's default split)
+    expect(stageLayerCounts(126, 16, 1)).toEqual({ heaviest: 8, last: 7 });
+    expect([...Array(16).keys()].map((j) => chunkLayers(126, 16, j))).toEqual([...Array(14).fill(8), 7, 7]);
+  });
+
+  it('every split places every layer once, and the closed form agrees with the per-chunk count (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 32 }), fc.integer({ min: 1, max: 8 }), fc.constantFrom('even', 'edges-as-layers'), (L, p, v, split) => {
+        fc.pre(p * v <= L);
+        const C = p * v;
+        const chunks = [...Array(C).keys()].map((j) => chunkLayers(L, C, j, split as 'even' | 'edges-as-layers'));
+        expect(chunks.reduce((a, b) => a + b, 0)).toBe(L);
+        const perGpu = [...Array(p).keys()].map((i) => chunks.filter((_, j) => j % p === i).reduce((a, b) => a + b, 0));
+        const counts = stageLayerCounts(L, p, v, undefined, split as 'even' | 'edges-as-layers');
+        expect(counts.heaviest).toBe(Math.max(...perGpu));
+        expect(counts.last).toBe(perGpu[p - 1]);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

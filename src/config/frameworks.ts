@@ -20,6 +20,7 @@ export const FrameworkEntrySchema = Type.Object(
         fp32Gradients: Type.Boolean(),
         selectiveRecompute: Type.Enum(['attention-core', 'save-matmuls']),
         crossEntropy: Type.Enum(['fp32-logits', 'fused', 'unfused']),
+        stageSplit: Type.Enum(['even', 'edges-as-layers']),
       },
       { additionalProperties: false },
     ),

@@ -93,6 +93,7 @@ export const ParallelismInputSchema = Type.Object(
     sequenceParallel: Type.Optional(Type.Boolean()),
     schedule: Type.Optional(Type.Enum(['1f1b', 'interleaved'])),
     virtualStages: Type.Optional(Int(1, LIMITS.virtualStages, 'virtual pipeline stages per GPU (interleaved schedule)')),
+    stageSplit: Type.Optional(Type.Enum(['even', 'edges-as-layers'], { description: "how layers split over pipeline stages: even (extra layers on the earliest stages), or edges-as-layers (the embedding and the LM head count as one layer each, as Llama 3 and torchtitan split); default the framework's" })),
   },
   { additionalProperties: false, description: 'every field optional; what is left out is searched' },
 );

@@ -202,10 +202,12 @@ export interface TrainingFramework {
     fp32Gradients: boolean;
     selectiveRecompute: SelectiveRecomputePolicy;
     crossEntropy: CrossEntropyKind;
+    /** layers over pipeline stages (layouts/rules.ts StageSplit) */
+    stageSplit: 'even' | 'edges-as-layers';
   };
   rules: {
     schedules: readonly PipelineSchedule[];
-    /** interleaving needs layers divisible by pipeline × virtual stages (whole layers per virtual stage) */
+    /** interleaving needs the split's units (layers, plus embedding and head when they count) divisible by pipeline × virtual stages */
     interleavedWholeLayers: boolean;
     /** interleaving needs the micro-batch count to be a multiple of the pipeline size */
     interleavedMicroBatchesMultipleOfPipeline: boolean;

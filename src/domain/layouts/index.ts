@@ -7,6 +7,8 @@ export {
   divisors,
   commonDivisors,
   stageLayerCounts,
+  stageSplitUnits,
+  chunkLayers,
   tensorDegreesForShape,
   layoutProblems,
   DEFAULT_LAYOUT,
@@ -18,4 +20,5 @@ export type {
   LayoutProblem,
   LayoutRuleOptions,
   StageLayerCounts,
+  StageSplit,
 } from './rules.js';

@@ -49,30 +49,76 @@ export function commonDivisors(n: number, ...alsoDivide: number[]): number[] {
   return divisors(g);
 }
 
+/**
+ * How layers split over pipeline chunks. 'even': L layers over p·v chunks as evenly as possible, the
+ * extra layers on the earliest chunks (Megatron's default split; DeepSpeed's partition by transformer
+ * layers). 'edges-as-layers': the input embedding and the LM head each count as one layer, so the
+ * first and last chunks get one layer fewer (Llama 3: Dubey et al. 2024 Sec. 3.3.2; torchtitan's
+ * generate_llm_fqn_per_model_part input/output weights; Megatron-Core
+ * --account-for-embedding-in-pipeline-split / --account-for-loss-in-pipeline-split).
+ */
+export type StageSplit = 'even' | 'edges-as-layers';
+
 /** Transformer layers of the heaviest GPU and of the last pipeline stage (which also runs the LM head). */
 export interface StageLayerCounts {
-  /** layers of the most loaded GPU (stage 0: the extra layers go to the earliest chunks) */
+  /** layers of the GPU holding the most layers */
   heaviest: number;
   /** layers of the last stage, p − 1 */
   last: number;
 }
 
+/** Units the split shares out: the layers, plus the embedding and the LM head when they count as layers. */
+export function stageSplitUnits(L: number, split: StageSplit): number {
+  return split === 'edges-as-layers' ? L + 2 : L;
+}
+
 /**
- * Layers per GPU when L layers split into p·v chunks (v virtual stages per GPU, chunk j on GPU j mod p)
- * as evenly as possible, the L mod (p·v) extra layers on the earliest chunks (the split memory/per-gpu.ts
- * uses): with base = ⌊L/(p·v)⌋ and r = L mod (p·v), GPU 0 holds v·base + ⌈r/p⌉ layers and the last GPU
- * v·base + ⌊r/p⌋. v = 1: ⌈L/p⌉ and ⌊L/p⌋ (Llama 3 405B: 126 layers on 16 stages → 8 and 7, Dubey et
- * al. 2024 Sec. 3.3.2). Never more than v·⌈L/(p·v)⌉. Writes into `out` (allocation-free for the search).
+ * Layers of chunk j when L layers split into C = p·v chunks (chunk j runs on GPU j mod p; Narayanan
+ * 2021 Sec. 2.2.2): U = stageSplitUnits units, ⌊U/C⌋ each and one more on the first U mod C chunks;
+ * with 'edges-as-layers' the first and the last chunk give one unit to the embedding / LM head.
  */
-export function stageLayerCounts(L: number, p: number, v: number, out: StageLayerCounts = { heaviest: 0, last: 0 }): StageLayerCounts {
+export function chunkLayers(L: number, C: number, j: number, split: StageSplit = 'even'): number {
+  const U = stageSplitUnits(L, split);
+  const base = Math.floor(U / C);
+  const units = base + (j < U - base * C ? 1 : 0);
+  if (split === 'even') return units;
+  return Math.max(0, units - (j === 0 ? 1 : 0) - (j === C - 1 ? 1 : 0));
+}
+
+/**
+ * Layers of the heaviest GPU and of the last GPU when L layers split into p·v chunks (v virtual stages
+ * per GPU, chunk j on GPU j mod p), in closed form (allocation-free, for the search). 'even': with
+ * base = ⌊L/(p·v)⌋ and r = L mod (p·v), GPU 0 holds v·base + ⌈r/p⌉ layers and the last GPU
+ * v·base + ⌊r/p⌋ (v = 1: ⌈L/p⌉ and ⌊L/p⌋). 'edges-as-layers': the same over L + 2 units, GPU 0 and
+ * the last GPU one layer fewer (Llama 3 405B, 126 layers on 16 stages: 7, 8, …, 8, 7).
+ */
+export function stageLayerCounts(
+  L: number, p: number, v: number, out: StageLayerCounts = { heaviest: 0, last: 0 }, split: StageSplit = 'even',
+): StageLayerCounts {
   const layers = L >= 1 ? Math.floor(L) : 1;
   const stages = p >= 1 ? Math.floor(p) : 1;
   const chunksPerGpu = v >= 1 ? Math.floor(v) : 1;
   const C = stages * chunksPerGpu;
-  const base = Math.floor(layers / C);
-  const rem = layers - base * C;
-  out.heaviest = chunksPerGpu * base + Math.ceil(rem / stages);
-  out.last = chunksPerGpu * base + Math.floor(rem / stages);
+  const U = split === 'edges-as-layers' ? layers + 2 : layers;
+  const base = Math.floor(U / C);
+  const rem = U - base * C;
+  if (split === 'even') {
+    out.heaviest = chunksPerGpu * base + Math.ceil(rem / stages);
+    out.last = chunksPerGpu * base + Math.floor(rem / stages);
+    return out;
+  }
+  // units of GPU i: v·base + (chunks i, i+p, … below rem) = v·base + clamp(⌈(rem − i)/p⌉, 0, v)
+  const unitsOf = (i: number): number => chunksPerGpu * base + Math.min(chunksPerGpu, Math.max(0, Math.ceil((rem - i) / stages)));
+  if (stages === 1) {
+    out.heaviest = layers;
+    out.last = layers;
+    return out;
+  }
+  const first = unitsOf(0) - 1;
+  const last = unitsOf(stages - 1) - 1;
+  const middle = stages > 2 ? unitsOf(1) : 0;
+  out.heaviest = Math.max(first, last, middle);
+  out.last = last;
   return out;
 }
 
@@ -277,7 +323,9 @@ export function describeLayout(l: ParallelLayout): string {
  * rules instead. Whole layers per virtual stage: Megatron asserts num_layers % (p·v) == 0 for the
  * interleaved schedule; DeepSpeed's pipeline engine refuses ZeRO-2/3 (deepspeed/runtime/pipe/engine.py).
  */
-export function frameworkLayoutProblems(framework: TrainingFramework, shape: ModelShape, training: TrainingSetup, layout: Partial<ParallelLayout>): LayoutProblem[] {
+export function frameworkLayoutProblems(
+  framework: TrainingFramework, shape: ModelShape, training: TrainingSetup, layout: Partial<ParallelLayout>, split: StageSplit = framework.defaults.stageSplit,
+): LayoutProblem[] {
   const problems: LayoutProblem[] = [];
   const r = framework.rules;
   const name = framework.id;
@@ -301,8 +349,10 @@ export function frameworkLayoutProblems(framework: TrainingFramework, shape: Mod
   }
   const p = layout.pipeline;
   const v = layout.virtualStages;
-  if (interleaved && r.interleavedWholeLayers && p !== undefined && v !== undefined && v > 1 && shape.layers % (p * v) !== 0) {
-    add('virtualStages', `${shape.layers} layers do not split into whole layers over pipeline ${p} × virtualStages ${v}`);
+  const units = stageSplitUnits(shape.layers, split);
+  if (interleaved && r.interleavedWholeLayers && p !== undefined && v !== undefined && v > 1 && units % (p * v) !== 0) {
+    const what = split === 'edges-as-layers' ? `${shape.layers} layers + embedding + LM head` : `${shape.layers} layers`;
+    add('virtualStages', `${what} do not split into whole layers over pipeline ${p} × virtualStages ${v}`);
   }
   if (interleaved && r.interleavedMicroBatchesMultipleOfPipeline && p !== undefined && layout.data !== undefined && layout.microBatchSize !== undefined) {
     const m = training.globalBatchSequences / (layout.data * layout.microBatchSize);

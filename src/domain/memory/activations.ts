@@ -5,6 +5,7 @@
 // (4h GeLU MLP, dropout on, no flash attention), and generalises to GQA, headDim ≠ h/a,
 // gated MLPs, MoE layers, flash attention and context parallelism.
 import type { ModelShape, ParallelLayout, Precision, RecomputeMode, TrainingSetup } from '../core/index.js';
+import type { StageSplit } from '../layouts/index.js';
 
 /** Modelling choices that are not part of the layout. Every field is optional; defaults below. */
 export interface MemoryOptions {
@@ -58,6 +59,8 @@ export interface MemoryOptions {
    * the fp32 softmax besides its 16-bit copy, and K and V repeated to every query head (repeat_kv).
    */
   fusedKernels?: boolean;
+  /** How layers split over pipeline chunks (layouts/rules.ts StageSplit). Default 'even'. */
+  stageSplit?: StageSplit;
   /** Caching-allocator fragmentation as a fraction of the dynamic part. Default 0.10. */
   fragmentationFraction?: number;
 }
@@ -71,6 +74,7 @@ export const DEFAULT_MEMORY_OPTIONS: Readonly<Required<MemoryOptions>> = Object.
   deallocatePipelineOutputs: true,
   fp32Gradients: false,
   fusedKernels: true,
+  stageSplit: 'even',
   fragmentationFraction: 0.1,
 });
 

@@ -13,6 +13,7 @@ import {
   type LayerActivationContext, type MemoryOptions,
 } from './activations.js';
 import { modelStateBytesPerParameter } from './states.js';
+import { chunkLayers, type StageSplit } from '../layouts/index.js';
 
 
 const MiB = 2 ** 20;
@@ -72,19 +73,20 @@ export function inFlightMicroBatches(stage: number, p: number, m: number, v: num
  * chunks; chunk j runs on stage j mod p (Narayanan 2021 Sec. 2.2.2: stage i holds chunks i, i+p, …).
  * With base = ⌊L/C⌋ and r = L mod C, stage 0 holds v·base + ⌈r/p⌉ layers (the most) and the last
  * stage v·base + ⌊r/p⌋: the split layouts/rules.ts stageLayerCounts gives the time model. v = 1: ⌈L/p⌉ on
- * the first L mod p stages, ⌊L/p⌋ on the rest (Llama 3 405B: 126 layers on 16 stages).
+ * the first L mod p stages, ⌊L/p⌋ on the rest. With split 'edges-as-layers' the embedding and the
+ * LM head count as one layer each (Llama 3 405B: 126 layers on 16 stages as 7, 8, …, 8, 7).
  */
 export function stageLayerSplit(
-  layers: number, denseLayers: number, p: number, v: number, dense: Int32Array, moe: Int32Array,
+  layers: number, denseLayers: number, p: number, v: number, dense: Int32Array, moe: Int32Array, split: StageSplit = 'even',
 ): void {
   const C = p * v;
-  const base = Math.floor(layers / C), rem = layers - base * C;
   dense.fill(0, 0, p);
   moe.fill(0, 0, p);
   let start = 0;
   for (let j = 0; j < C; j++) {
     const i = j % p;
-    const end = start + (j < rem ? base + 1 : base);
+    // layouts/rules.ts chunkLayers: the same split the time model's stageLayerCounts closes over
+    const end = Math.min(layers, start + chunkLayers(layers, C, j, split));
     const nDense = Math.max(0, Math.min(end, denseLayers) - start);
     dense[i] = (dense[i] as number) + nDense;
     moe[i] = (moe[i] as number) + (end - start - nDense);
@@ -145,6 +147,7 @@ export interface MemoryContext {
   attnParams: number; denseMlpParams: number; nonExpertMoeParams: number; expertParams: number;
   normParams: number; embeddingParams: number; lmHeadParams: number;
   policy: 'attention-core' | 'save-matmuls';
+  stageSplit: StageSplit;
   dealloc: boolean; dropout: boolean; logitBytes: number; fragmentation: number; cudaBytes: number;
   /** per-layer activation context handed to memory/activations.ts (t, c, b, sp set per lookup) */
   act: LayerActivationContext;
@@ -178,7 +181,7 @@ function emptyContext(shape: ModelShape): MemoryContext {
     L: 1, denseLayers: 0, moe: false, hasDense: true, hasMoe: false,
     h: 0, V: 0, kvWidth: 0, s: 1, B: 1, actB: 2, tied: false, stateW: 0, stateG: 0, stateO: 0,
     attnParams: 0, denseMlpParams: 0, nonExpertMoeParams: 0, expertParams: 0, normParams: 0, embeddingParams: 0, lmHeadParams: 0,
-    policy: 'attention-core', dealloc: true, dropout: false, logitBytes: 4, fragmentation: 0, cudaBytes: 0,
+    policy: 'attention-core', stageSplit: 'even', dealloc: true, dropout: false, logitBytes: 4, fragmentation: 0, cudaBytes: 0,
     act: { s: 1, b: 1, t: 1, c: 1, sp: false, actBytes: 2, flash: true, dropout: false, fused: true },
     tIndex: new Map(), cIndex: new Map(), bIndex: new Map(), rowOf: new Map(), rows: new Float64Array(16 * ROW).fill(NaN), rowsUsed: 0,
     lastT: -1, lastC: -1, lastB: -1, lastRow: -1,
@@ -216,6 +219,7 @@ function fillContext(
   ctx.embeddingParams = counts.embeddingParameters;
   ctx.lmHeadParams = counts.lmHeadParameters;
   ctx.policy = options?.selectivePolicy ?? DEFAULT_MEMORY_OPTIONS.selectivePolicy;
+  ctx.stageSplit = options?.stageSplit ?? DEFAULT_MEMORY_OPTIONS.stageSplit;
   ctx.dealloc = options?.deallocatePipelineOutputs ?? DEFAULT_MEMORY_OPTIONS.deallocatePipelineOutputs;
   ctx.dropout = options?.dropout ?? DEFAULT_MEMORY_OPTIONS.dropout;
   const ce = options?.crossEntropy ?? DEFAULT_MEMORY_OPTIONS.crossEntropy;
@@ -422,7 +426,7 @@ function fillStageLayers(ctx: MemoryContext, p: number, v: number): void {
     ctx.dense = new Int32Array(Math.max(p, 2 * ctx.dense.length));
     ctx.moeCount = new Int32Array(ctx.dense.length);
   }
-  stageLayerSplit(ctx.L, ctx.denseLayers, p, v, ctx.dense, ctx.moeCount);
+  stageLayerSplit(ctx.L, ctx.denseLayers, p, v, ctx.dense, ctx.moeCount, ctx.stageSplit);
 }
 
 function putStage(data: Int32Array, at: number, stage: number, dense: Int32Array, moe: Int32Array): void {

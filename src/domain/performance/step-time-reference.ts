@@ -165,7 +165,7 @@ export function evaluateLayoutReference(
   // possible (layouts/rules.ts stageLayerCounts, the split memory/per-gpu.ts uses): GPU 0 holds the most layers, the
   // last GPU possibly fewer plus the LM head; the slower of the two paces the pipeline (1F1B steady
   // state runs at the slowest stage, Narayanan 2021 Sec. 2.2). Even splits: L/p layers + the head.
-  const split = stageLayerCounts(L, Math.min(p, L), v, STAGE_LAYERS);
+  const split = stageLayerCounts(L, Math.min(p, L), v, STAGE_LAYERS, ctx.stageSplit);
   const layerTime = layerFwd + layerBwd + layerRecompute + layerTpExposed + layerCpExposed + layerEpExposed;
   const headTime = headCompute + headTp;
   const lastIsCritical = split.last * layerTime + headTime >= split.heaviest * layerTime;

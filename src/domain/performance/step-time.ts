@@ -390,7 +390,7 @@ export function evaluateLayout(
   const L = ctx.L;
   const gpus = t * p * d * c;
   const m = Math.max(1, Math.ceil(ctx.B / (d * b) - 1e-9));
-  const split = stageLayerCounts(L, Math.min(p, L), v, STAGE_LAYERS);
+  const split = stageLayerCounts(L, Math.min(p, L), v, STAGE_LAYERS, ctx.stageSplit);
   const heaviest = split.heaviest;
   const last = split.last;
 

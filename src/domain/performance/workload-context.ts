@@ -7,6 +7,7 @@ import type { Accelerator, ModelShape, ParameterCounts, PerformanceEstimate, Pre
 import { attentionFlopsPerToken, hardwareFlopsPerToken, modelFlopsPerToken, attentionHeadDims, type ModelShapeWithMla } from '../model/index.js';
 import { ACTIVATION_BYTES, FLASH_EFFICIENCY_BOUND, EAGER_GATED_MLP_ACTIVATION_BYTES_PER_ELEMENT, EAGER_LAYER_ELEMENTWISE_BYTES_PER_HIDDEN, EAGER_MLP_ACTIVATION_BYTES_PER_ELEMENT, GATED_MLP_ACTIVATION_BYTES_PER_ELEMENT, GRADIENT_REDUCE_BYTES, LAYER_ELEMENTWISE_BYTES_PER_HIDDEN, MLP_ACTIVATION_BYTES_PER_ELEMENT, OPTIMIZER_BYTES_PER_PARAMETER, PARAMETER_GATHER_BYTES, calibrationFor } from './calibration.js';
 import type { Fabric } from './collectives.js';
+import type { StageSplit } from '../layouts/index.js';
 import type { LayoutCache } from './step-time.js';
 /**
  * Software-stack choices that swing a prediction most (DESIGN.md "what swings a step-time
@@ -34,6 +35,8 @@ export interface PerformanceOptions {
   /** fused norm / bias-activation / dropout-add kernels (Megatron, TransformerEngine, torch.compile; default);
    *  false = eager PyTorch ops, ≈ 4× the HBM traffic outside the GEMMs */
   fusedKernels?: boolean;
+  /** how layers split over pipeline chunks (layouts/rules.ts StageSplit); default 'even' */
+  stageSplit?: StageSplit;
 }
 
 /** Everything about a workload on an accelerator that does not depend on the layout. Numbers only. */
@@ -111,6 +114,7 @@ export interface WorkloadContext {
   contextCommOverlap: number;
   expertCommOverlap: number;
   flashAttention: boolean;
+  stageSplit: StageSplit;
   /** HBM bytes per s·b·h of the layer's norms and residual/dropout adds, and per MLP-width element of the activation */
   layerElementwiseBytesPerHidden: number;
   mlpActivationBytesPerElement: number;
@@ -231,6 +235,7 @@ export function prepareWorkload(
     contextCommOverlap: clampFraction(options.contextCommOverlap, cal.contextCommOverlap),
     expertCommOverlap: clampFraction(options.expertCommOverlap, cal.expertCommOverlap),
     flashAttention: options.flashAttention ?? cal.flashAttention,
+    stageSplit: options.stageSplit ?? 'even',
     layerElementwiseBytesPerHidden:
       options.fusedKernels === false ? EAGER_LAYER_ELEMENTWISE_BYTES_PER_HIDDEN : LAYER_ELEMENTWISE_BYTES_PER_HIDDEN,
     mlpActivationBytesPerElement:

@@ -62,6 +62,7 @@ export interface ParallelismInput {
   sequenceParallel?: boolean;
   schedule?: '1f1b' | 'interleaved';
   virtualStages?: number;
+  stageSplit?: 'even' | 'edges-as-layers';
 }
 
 export interface EfficiencyInput {

@@ -286,6 +286,7 @@ function modelOptionsOf(input: WorkloadInput, framework: TrainingFramework | und
   const fp32Gradients = fromFramework('/training/fp32Gradients', t.fp32Gradients, (f) => f.defaults.fp32Gradients);
   const selective = fromFramework('/efficiency/selectiveRecompute', e.selectiveRecompute, (f) => f.defaults.selectiveRecompute);
   const crossEntropy = fromFramework('/efficiency/crossEntropy', e.crossEntropy, (f) => f.defaults.crossEntropy);
+  const stageSplit = fromFramework('/parallelism/stageSplit', input.parallelism?.stageSplit, (f) => f.defaults.stageSplit);
   if (flash !== undefined) {
     performance.flashAttention = flash;
     memory.flashAttention = flash;
@@ -298,6 +299,10 @@ function modelOptionsOf(input: WorkloadInput, framework: TrainingFramework | und
   if (fp32Gradients !== undefined) memory.fp32Gradients = fp32Gradients;
   if (selective !== undefined) memory.selectivePolicy = selective;
   if (crossEntropy !== undefined) memory.crossEntropy = crossEntropy;
+  if (stageSplit !== undefined) {
+    memory.stageSplit = stageSplit;
+    performance.stageSplit = stageSplit;
+  }
   return {
     ...(Object.keys(performance).length > 0 ? { performance } : {}),
     ...(Object.keys(memory).length > 0 ? { memory } : {}),
@@ -364,7 +369,8 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
   // GPUs: hardware.count, else the product of a fully given layout, else sized later.
   const par = input.parallelism ?? {};
   const fixedLayout: Partial<ParallelLayout> = {};
-  for (const [k, v] of Object.entries(par)) if (v !== undefined) (fixedLayout as Record<string, unknown>)[k] = v;
+  // every field but stageSplit is a layout field the search honours; stageSplit is an option of the memory and time models
+  for (const [k, v] of Object.entries(par)) if (v !== undefined && k !== 'stageSplit') (fixedLayout as Record<string, unknown>)[k] = v;
   let gpus = input.hardware.count;
   if (gpus === undefined && par.tensor !== undefined && par.pipeline !== undefined && par.data !== undefined) {
     gpus = par.tensor * par.pipeline * par.data * (par.context ?? 1);
@@ -373,7 +379,10 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
   if (par.schedule === '1f1b' && par.virtualStages !== undefined && par.virtualStages > 1) {
     problems.push({ path: '/parallelism/virtualStages', message: 'virtualStages > 1 needs schedule "interleaved"' });
   }
-  if (framework && model) problems.push(...frameworkLayoutProblems(framework, model.shape, { tokens: 0, sequenceLength, globalBatchSequences, precision, optimizer }, fixedLayout));
+  if (framework && model) {
+    const split = par.stageSplit ?? framework.defaults.stageSplit;
+    problems.push(...frameworkLayoutProblems(framework, model.shape, { tokens: 0, sequenceLength, globalBatchSequences, precision, optimizer }, fixedLayout, split));
+  }
 
   for (const p of costInputProblems(input.cost ?? {})) problems.push({ ...p, path: toPointer(p.path.startsWith('/cost') || p.path.startsWith('cost') ? p.path : `/cost/${p.path.replace(/^\//, '')}`) });
 

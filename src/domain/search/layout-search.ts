@@ -15,7 +15,7 @@
 // and synchronous. The search is budgeted in work (memory- and time-model calls), so the same
 // request gives the same answer on a cold or a warm, idle or loaded server; a wall-clock budget is
 // honoured only when the caller asks for one (checked every WORK_CHECK_INTERVAL units of work).
-import { completeLayout, describeLayout, divisors, layoutProblems, tensorDegreesForShape } from '../layouts/index.js';
+import { completeLayout, describeLayout, divisors, layoutProblems, stageSplitUnits, tensorDegreesForShape } from '../layouts/index.js';
 import { estimateMemoryPrepared, evaluateMemoryBytes, evaluateMemoryLowerBoundBytes, prepareMemory, type MemoryOptions } from '../memory/index.js';
 import { createPerformanceEstimate, evaluateLayout, prepareWorkload, type PerformanceOptions } from '../performance/index.js';
 import type {
@@ -411,6 +411,7 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
   // framework rules (config/frameworks.yaml): whole layers per virtual stage, micro-batches a multiple
   // of p when interleaving, the ZeRO stages that combine with pipeline parallelism
   const wholeLayers = rules?.interleavedWholeLayers === true;
+  const splitUnits = stageSplitUnits(L, req.modelOptions?.performance?.stageSplit ?? 'even');
   const microBatchesMultipleOfP = rules ? rules.interleavedMicroBatchesMultipleOfPipeline : true;
   const zeroWithPipeline = Z.map((z) => !rules || rules.zeroStagesWithPipeline.includes(z));
   const leanZeroWithPipeline = Z.filter((_, i) => zeroWithPipeline[i]).at(-1);
@@ -449,7 +450,7 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
     }
     for (const v of V) {
       // layers may split unevenly, 1F1B and interleaved alike (Llama 3 405B: 126 layers on 16 stages); every virtual stage needs a layer: p·v ≤ L
-      if (v > 1 && (p === 1 || p * v > L || (wholeLayers && L % (p * v) !== 0))) {
+      if (v > 1 && (p === 1 || p * v > L || (wholeLayers && splitUnits % (p * v) !== 0))) {
         prunedDiv += perV;
         continue;
       }
