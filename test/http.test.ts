@@ -312,3 +312,33 @@ describe('catalog, health and documentation', () => {
     expect(res.headers['x-request-id']).toBe('abc-123');
   });
 });
+
+describe('HTTP semantics (issue 11)', () => {
+  it('GET / leads a person to the documentation', async () => {
+    const res = await app.inject({ method: 'GET', url: '/' });
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe('/docs');
+  });
+
+  it('answers 405 with Allow for a wrong method on a known path, 404 for an unknown path', async () => {
+    const wrong = await app.inject({ method: 'GET', url: '/v1/estimate' });
+    expect(wrong.statusCode).toBe(405);
+    expect(wrong.headers.allow).toBe('POST');
+    expect(wrong.headers['content-type']).toContain('application/problem+json');
+    const param = await app.inject({ method: 'DELETE', url: '/v1/hardware/h100' });
+    expect(param.statusCode).toBe(405);
+    expect(String(param.headers.allow)).toContain('GET');
+    expect((await app.inject({ method: 'GET', url: '/v1/nothing' })).statusCode).toBe(404);
+  });
+
+  it('answers 406 to an Accept it cannot serve, and serves JSON, CSV where offered, and wildcards', async () => {
+    const xml = await app.inject({ method: 'GET', url: '/v1/models', headers: { accept: 'application/xml' } });
+    expect(xml.statusCode).toBe(406);
+    expect(xml.json().detail).toContain('application/json or text/csv');
+    const csvOnPlan = await app.inject({ method: 'POST', url: '/v1/flops', headers: { accept: 'text/csv' }, payload: { model: { preset: 'gpt-3-175b' }, hardware: { gpu: 'a100-sxm-80gb' } } });
+    expect(csvOnPlan.statusCode).toBe(406);
+    for (const accept of ['application/json', '*/*', 'application/*', 'application/problem+json, */*;q=0.1', 'text/csv']) {
+      expect((await app.inject({ method: 'GET', url: '/v1/models', headers: { accept } })).statusCode, accept).toBe(200);
+    }
+  });
+});

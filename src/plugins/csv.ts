@@ -48,6 +48,22 @@ export function prefersCsv(accept: string | undefined): boolean {
   return csv.q > json.q || (csv.q === json.q && csv.order < json.order);
 }
 
+/**
+ * Can an answer be sent that the Accept header takes? JSON (the answers and, as
+ * application/problem+json, the errors) always; CSV on list-shaped routes. RFC 9110 §12.5.1: an
+ * absent header accepts anything.
+ */
+export function acceptsAnswer(accept: string | undefined, csv: boolean): boolean {
+  if (!accept || accept.trim() === '') return true;
+  const served = ['application/json', 'application/problem+json', ...(csv ? ['text/csv'] : [])];
+  return parseAccept(accept).some((r) => {
+    if (r.q <= 0) return false;
+    if (r.type === '*/*' || r.type === '*') return true;
+    if (r.type.endsWith('/*')) return served.some((t) => t.startsWith(r.type.slice(0, -1)));
+    return served.includes(r.type);
+  });
+}
+
 /** One field, RFC 4180: quoted when it holds a comma, a quote, CR or LF; quotes doubled. */
 export function csvField(value: unknown): string {
   if (value === undefined || value === null) return '';
@@ -152,6 +168,12 @@ function rowsKeyFor(request: FastifyRequest): string | undefined {
 }
 
 async function csvPluginImpl(app: FastifyInstance): Promise<void> {
+  // 406 before any work when the API cannot answer in a type the client accepts
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    if (!request.url.startsWith('/v1/') || acceptsAnswer(request.headers.accept, rowsKeyFor(request) !== undefined)) return;
+    const types = rowsKeyFor(request) ? 'application/json or text/csv' : 'application/json';
+    throw Object.assign(new Error(`cannot answer in ${request.headers.accept}; this route answers ${types} (errors as application/problem+json)`), { statusCode: 406 });
+  });
   app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const key = rowsKeyFor(request);
     if (!key) return payload;

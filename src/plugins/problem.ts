@@ -125,9 +125,21 @@ export const problemPlugin = fp(
       return send(reply, request, 500, 'Internal Server Error', 'An unexpected error occurred; it has been logged with this request id.');
     });
 
-    app.setNotFoundHandler((request, reply) =>
-      send(reply, request, 404, 'Not Found', `No route ${request.method} ${request.url.split('?')[0]}; see /docs for the API`),
-    );
+    // 405 for a path that exists under other methods (RFC 9110 §15.5.6, with Allow); 404 otherwise
+    const routes: { pattern: RegExp; method: string }[] = [];
+    app.addHook('onRoute', (route) => {
+      const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`);
+      for (const method of [route.method].flat()) routes.push({ pattern, method });
+    });
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0] ?? '/';
+      const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))].sort();
+      if (allowed.length > 0) {
+        reply.header('allow', allowed.join(', '));
+        return send(reply, request, 405, 'Method Not Allowed', `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`);
+      }
+      return send(reply, request, 404, 'Not Found', `No route ${request.method} ${path}; see /docs for the API`);
+    });
   },
   { name: 'trainplan-problem' },
 );

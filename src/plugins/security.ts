@@ -156,7 +156,7 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 /** Paths open without a key: probes, metrics (keep them on the cluster network) and the API documentation. */
 export function isPublicPath(url: string): boolean {
   const path = url.split('?')[0] ?? '';
-  return path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/');
+  return path === '/' || path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/');
 }
 
 // --- the plugin --------------------------------------------------------------------------------------
