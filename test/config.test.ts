@@ -21,6 +21,7 @@ import {
   type HardwareEntry,
 } from '../src/config/catalog.js';
 import type { Accelerator } from '../src/domain/core/index.js';
+import { attentionParametersPerLayer, countParameters } from '../src/domain/model/index.js';
 import { A100_80GB, H100_SXM, H800_SXM, V100_32GB } from './fixtures/accelerators.js';
 
 const GiB = 2 ** 30;
@@ -268,7 +269,7 @@ describe('shipped model presets (config/models.yaml)', () => {
         expect(p.publishedActiveParameters).toBeUndefined();
       }
       // a shape that departs from a·headDim = h is explained
-      if (a.attentionHeads * a.headDim !== a.hiddenSize) expect(p.notes, p.id).toMatch(/headDim/);
+      if (!a.mla && a.attentionHeads * a.headDim !== a.hiddenSize) expect(p.notes, p.id).toMatch(/headDim/);
       expect(p.publishedParameters, p.id).toBeGreaterThan(1e9);
     }
   });
@@ -330,19 +331,21 @@ describe('shipped model presets (config/models.yaml)', () => {
     expect([mixtral.layers, mixtral.hiddenSize, mixtral.kvHeads, mixtral.vocabSize]).toEqual([32, 4096, 8, 32000]);
   });
 
-  it('DeepSeek-V3: published MoE layout, and the MLA stand-in has MLA’s attention parameter budget (±0.1%)', () => {
+  it('DeepSeek-V3: published MoE layout and its MLA as config.json gives it, counted exactly (671B total, 37B active)', () => {
     const p = preset('deepseek-v3');
     const a = p.architecture;
     expect([a.layers, a.hiddenSize, a.attentionHeads, a.vocabSize, a.ffnHiddenSize]).toEqual([61, 7168, 128, 129280, 18432]);
     expect(a.moe).toEqual({ experts: 256, activeExperts: 8, expertFfnHiddenSize: 2048, sharedExperts: 1, denseLayers: 3 });
     expect([p.publishedParameters, p.publishedActiveParameters]).toEqual([671e9, 37e9]);
-    // MLA (DeepSeek-V3 report Sec. 4.2): q_lora 1536, kv_lora 512, rope 64, nope 128, v 128 per head, 128 heads
+    // MLA (DeepSeek-V3 report Sec. 4.2, config.json): q_lora 1536, kv_lora 512, rope 64, nope 128, v 128 per head, 128 heads
+    expect(a.mla).toEqual({ qLoraRank: 1536, kvLoraRank: 512, qkNopeHeadDim: 128, qkRopeHeadDim: 64, vHeadDim: 128 });
     const h = a.hiddenSize;
-    const mla = h * 1536 + 1536 * 128 * (128 + 64) + h * (512 + 64) + 512 * 128 * (128 + 128) + 128 * 128 * h;
-    // the stand-in: Q h×(a·d), K and V h×(kv·d) each, O (a·d)×h
-    const standIn = h * (a.attentionHeads * a.headDim + 2 * a.kvHeads * a.headDim) + a.attentionHeads * a.headDim * h;
-    expect(Math.abs(standIn / mla - 1)).toBeLessThan(1e-3);
-    expect(p.notes).toMatch(/APPROXIMATION/);
+    // q_a_proj, q_a_layernorm, q_b_proj, kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj, o_proj
+    const mla = h * 1536 + 1536 + 1536 * 128 * (128 + 64) + h * (512 + 64) + 512 + 512 * 128 * (128 + 128) + 128 * 128 * h;
+    expect(attentionParametersPerLayer(a)).toBe(mla);
+    const counts = countParameters(a);
+    expect(Math.abs(counts.totalParameters / 671e9 - 1)).toBeLessThan(0.001);
+    expect(Math.abs(counts.activeParameters / 37e9 - 1)).toBeLessThan(0.02);
   });
 });
 

@@ -602,3 +602,21 @@ describe('torchtitan measured peaks (Llama 3.1 on H100 96 GB, data/calibration t
     console.log(`torchtitan (GiB)                          measured  model   error  defaults  breakdown\n${table.join('\n')}`);
   });
 });
+
+describe('multi-head latent attention in memory (issue 9)', () => {
+  it('keeps the two latents and per-head 192-wide keys and 128-wide values (DeepSeek-V3 dims), by hand', () => {
+    const shape: ModelShape = {
+      layers: 4, hiddenSize: 1024, attentionHeads: 16, kvHeads: 16, headDim: 64, ffnHiddenSize: 2816, vocabSize: 32000,
+      gatedMlp: true, tiedEmbeddings: false,
+      mla: { qLoraRank: 384, kvLoraRank: 128, qkNopeHeadDim: 128, qkRopeHeadDim: 64, vHeadDim: 128 },
+    };
+    const s = 1024, b = 2, n = s * b, h = 1024, a = 16, qk = 192, v = 128, f = 2816;
+    const l = layout({ microBatchSize: b, recompute: 'none', sequenceParallel: false });
+    const tr = training({ sequenceLength: s, globalBatchSequences: 2 * b });
+    const bytes = activationBytesPerLayer(shape, tr, l, { flashAttention: true, dropout: false });
+    // 16-bit: two norm inputs, QKV input, MLP input (4h); q and kv latents into norm and up-projection (2·384 + 2·128);
+    // Q and K at a·qk, V and the attention output at a·v; gate+up (2f) and down input (f); fp32 log-sum-exp per head
+    const expected = 2 * n * (4 * h + 2 * 384 + 2 * 128 + 2 * a * qk + 2 * a * v + 3 * f) + 4 * n * a;
+    expect(bytes).toBe(expected);
+  });
+});

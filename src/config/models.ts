@@ -17,6 +17,17 @@ export const MoeSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const MlaSchema = Type.Object(
+  {
+    qLoraRank: Type.Integer({ minimum: 0, description: 'rank of the query down-projection (0: none)' }),
+    kvLoraRank: PositiveInteger('rank of the joint key/value down-projection'),
+    qkNopeHeadDim: Type.Integer({ minimum: 0 }),
+    qkRopeHeadDim: Type.Integer({ minimum: 0 }),
+    vHeadDim: PositiveInteger('per-head value dimension'),
+  },
+  { additionalProperties: false, description: 'multi-head latent attention (DeepSeek-V2/V3)' },
+);
+
 export const ArchitectureSchema = Type.Object(
   {
     layers: PositiveInteger('transformer layers L'),
@@ -29,6 +40,7 @@ export const ArchitectureSchema = Type.Object(
     gatedMlp: Type.Boolean(),
     tiedEmbeddings: Type.Boolean(),
     moe: Type.Optional(MoeSchema),
+    mla: Type.Optional(MlaSchema),
   },
   { additionalProperties: false },
 );
@@ -132,6 +144,7 @@ export function toModelPreset(p: ModelPresetEntry): ModelPreset {
     tiedEmbeddings: a.tiedEmbeddings,
   };
   if (a.moe) architecture.moe = { ...a.moe };
+  if (a.mla) architecture.mla = { ...a.mla };
   const preset: ModelPreset = { id: p.id, name: p.name, source: p.source, architecture, sequenceLength: p.sequenceLength };
   if (p.otherSources) preset.otherSources = p.otherSources;
   if (p.publishedParameters !== undefined) preset.publishedParameters = p.publishedParameters;

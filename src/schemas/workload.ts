@@ -32,6 +32,17 @@ export const MoeSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const MlaSchema = Type.Object(
+  {
+    qLoraRank: Type.Optional(Int(0, LIMITS.hiddenSize, 'rank of the query down-projection; 0 = queries straight from h (default 0)')),
+    kvLoraRank: Int(1, LIMITS.hiddenSize, 'rank of the joint key/value down-projection (the latent)'),
+    qkNopeHeadDim: Int(0, 4096, 'per-head query/key dimension without rotary embedding'),
+    qkRopeHeadDim: Int(0, 4096, 'per-head query/key dimension with the decoupled rotary embedding'),
+    vHeadDim: Int(1, 4096, 'per-head value dimension'),
+  },
+  { additionalProperties: false, description: 'multi-head latent attention (DeepSeek-V2/V3, arXiv 2405.04434 Sec. 2.1): replaces kvHeads/headDim for parameters, FLOPs, memory and time' },
+);
+
 export const ArchitectureSchema = Type.Object(
   {
     layers: Int(1, LIMITS.layers, 'transformer layers L'),
@@ -44,6 +55,7 @@ export const ArchitectureSchema = Type.Object(
     gatedMlp: Type.Optional(Type.Boolean({ description: 'SwiGLU-style gated MLP (3 matrices); default true' })),
     tiedEmbeddings: Type.Optional(Type.Boolean({ description: 'input embedding shared with the LM head; default false' })),
     moe: Type.Optional(MoeSchema),
+    mla: Type.Optional(MlaSchema),
   },
   { additionalProperties: false },
 );

@@ -14,6 +14,7 @@ export type {
   PipelineSchedule,
   ZeroStage,
   MoeShape,
+  MlaShape,
   ModelShape,
   ParameterCounts,
   Accelerator,

@@ -44,6 +44,25 @@ export interface ModelShape {
   /** input embedding and LM head share one matrix */
   tiedEmbeddings: boolean;
   moe?: MoeShape;
+  /** multi-head latent attention (DeepSeek-V2/V3): replaces the GQA projections when present */
+  mla?: MlaShape;
+}
+
+/**
+ * Multi-head latent attention (DeepSeek-V2/V3, arXiv 2405.04434 Sec. 2.1). When present it replaces
+ * the GQA projections: headDim and kvHeads are then unused for parameters, FLOPs, memory and time.
+ */
+export interface MlaShape {
+  /** rank of the query down-projection; 0 = queries projected straight from h (DeepSeek-V2-Lite) */
+  qLoraRank: number;
+  /** rank of the joint key/value down-projection (the cached latent) */
+  kvLoraRank: number;
+  /** per-head query/key dimension without rotary embedding */
+  qkNopeHeadDim: number;
+  /** per-head query/key dimension carrying the decoupled rotary embedding (key part shared by all heads) */
+  qkRopeHeadDim: number;
+  /** per-head value dimension */
+  vHeadDim: number;
 }
 
 export interface ParameterCounts {

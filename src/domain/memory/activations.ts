@@ -83,7 +83,11 @@ type Dim =
   | 'h' // s·b·h
   | 'q' // s·b·a·headDim
   | 'kv' // s·b·kvHeads·headDim
-  | 'qMinusKv' // s·b·(a − kvHeads)·headDim: what repeat_kv adds to K or V
+  | 'v' // s·b·kvHeads·headDim (MLA: s·b·a·vHeadDim, values per head after the up-projection)
+  | 'attnOut' // s·b·a·headDim (MLA: s·b·a·vHeadDim): the attention output
+  | 'mlaQ' // MLA: s·b·qLoraRank, the query latent
+  | 'mlaKv' // MLA: s·b·kvLoraRank, the key/value latent
+  | 'qMinusKv' // s·b·(a − kvHeads)·headDim: what repeat_kv adds to K or V (0 with MLA)
   | 'tokens' // s·b (one fp32 statistic per token)
   | 'f' // s·b·ffnHiddenSize
   | 'scores' // a·b·s·s (per query head)
@@ -160,6 +164,12 @@ export const ACTIVATION_TENSORS: readonly SavedTensor[] = Object.freeze([
   ...eagerRmsNormRows('input RMSNorm (eager)'),
   // QKV projection keeps its input (the layernorm output), 2sbh; replicated across t unless SP
   entry('QKV projection', 'input (layernorm output)', 'act', 'h', 'sp'),
+  // MLA (DeepSeek-V3 modeling code, Megatron-Core MLASelfAttention): the query and key/value latents
+  // pass a norm (keeps its input) into the up-projection (keeps the normalised latent); not split over t
+  entry('MLA query latent norm', 'input (q_a_proj output)', 'act', 'mlaQ', 'sp'),
+  entry('MLA query up-projection', 'input (normalised latent)', 'act', 'mlaQ', 'sp'),
+  entry('MLA key/value latent norm', 'input (kv_a_proj output)', 'act', 'mlaKv', 'sp'),
+  entry('MLA key/value up-projection', 'input (normalised latent)', 'act', 'mlaKv', 'sp'),
   // Q·Kᵀ keeps Q and K: 4sbh for MHA; K is kvHeads·headDim wide under GQA
   entry('Q·Kᵀ', 'Q', 'act', 'q', 'tp'),
   entry('Q·Kᵀ', 'K', 'act', 'kv', 'tp'),
@@ -175,11 +185,11 @@ export const ACTIVATION_TENSORS: readonly SavedTensor[] = Object.freeze([
   // attention over V keeps the dropout output 2as²b (without dropout it reuses the softmax output)
   entry('attention over V', 'dropout output', 'act', 'scores', 'tp', { when: 'nonflashDropout', attentionCore: true }),
   // attention over V keeps V, 2sbh (kvHeads·headDim wide under GQA)
-  entry('attention over V', 'V', 'act', 'kv', 'tp'),
+  entry('attention over V', 'V', 'act', 'v', 'tp'),
   // FlashAttention-2 (Dao 2023, Alg. 1): output O and the fp32 log-sum-exp L per row; O is the output projection's input below
   entry('flash attention', 'log-sum-exp (fp32)', 'fp32', 'heads', 'tp', { when: 'flash', attentionCore: true }),
   // output projection keeps its input, 2sbh (a·headDim wide)
-  entry('output projection', 'input (attention output)', 'act', 'q', 'tp'),
+  entry('output projection', 'input (attention output)', 'act', 'attnOut', 'tp'),
   // attention residual dropout keeps a mask, sbh
   entry('attention dropout', 'mask', 'mask', 'h', 'sp', { when: 'dropout' }),
   // post-attention layernorm keeps its input, 2sbh
@@ -222,8 +232,8 @@ export const ACTIVATION_TENSORS: readonly SavedTensor[] = Object.freeze([
 export const OP_SAC_TENSORS: readonly SavedTensor[] = Object.freeze([
   entry('input layernorm', 'input (layer input)', 'act', 'h', 'sp', { layerInput: true }),
   entry('Q projection', 'output (mm 1)', 'act', 'q', 'tp'),
-  entry('V projection', 'output (mm 3)', 'act', 'kv', 'tp'),
-  entry('attention kernel', 'output', 'act', 'q', 'tp'),
+  entry('V projection', 'output (mm 3)', 'act', 'v', 'tp'),
+  entry('attention kernel', 'output', 'act', 'attnOut', 'tp'),
   entry('attention kernel', 'log-sum-exp (fp32)', 'fp32', 'heads', 'tp'),
   entry('MLP gate/up projection', 'output (mm 5)', 'act', 'f', 'tp', { block: 'dense' }),
   entry('MLP down projection', 'output (mm 7, gated only)', 'act', 'h', 'sp', { block: 'dense', plainMult: 0, gatedMult: 1 }),
@@ -253,11 +263,17 @@ function elements(shape: ModelShape, ctx: LayerActivationContext, dim: Dim): num
   const sl = ctx.s / ctx.c; // context parallelism splits the sequence (Megatron-Core CP)
   const n = sl * ctx.b; // tokens of one micro-batch on this GPU
   const moe = shape.moe;
+  const mla = shape.mla;
   switch (dim) {
     case 'h': return n * shape.hiddenSize;
-    case 'q': return n * shape.attentionHeads * shape.headDim;
-    case 'kv': return n * shape.kvHeads * shape.headDim;
-    case 'qMinusKv': return n * (shape.attentionHeads - shape.kvHeads) * shape.headDim;
+    // MLA (DeepSeek-V2 Sec. 2.1.2): after the up-projections every head has its own qk (nope + rope) keys and v values
+    case 'q': return mla ? n * shape.attentionHeads * (mla.qkNopeHeadDim + mla.qkRopeHeadDim) : n * shape.attentionHeads * shape.headDim;
+    case 'kv': return mla ? n * shape.attentionHeads * (mla.qkNopeHeadDim + mla.qkRopeHeadDim) : n * shape.kvHeads * shape.headDim;
+    case 'v': return mla ? n * shape.attentionHeads * mla.vHeadDim : n * shape.kvHeads * shape.headDim;
+    case 'attnOut': return mla ? n * shape.attentionHeads * mla.vHeadDim : n * shape.attentionHeads * shape.headDim;
+    case 'mlaQ': return mla ? n * mla.qLoraRank : 0;
+    case 'mlaKv': return mla ? n * mla.kvLoraRank : 0;
+    case 'qMinusKv': return mla ? 0 : n * (shape.attentionHeads - shape.kvHeads) * shape.headDim;
     case 'tokens': return n;
     case 'f': return n * shape.ffnHiddenSize;
     // local queries against the whole sequence's keys: a·b·(s/c)·s (= a·s²·b for c = 1)

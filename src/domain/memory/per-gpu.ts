@@ -202,7 +202,8 @@ function fillContext(
   ctx.gpuMemoryBytes = gpuMemoryBytes;
   ctx.L = L; ctx.denseLayers = denseLayers; ctx.moe = moe;
   ctx.hasDense = denseLayers > 0; ctx.hasMoe = denseLayers < L;
-  ctx.h = shape.hiddenSize; ctx.V = shape.vocabSize; ctx.kvWidth = shape.kvHeads * shape.headDim;
+  ctx.h = shape.hiddenSize; ctx.V = shape.vocabSize; // K and V widths (MLA: per-head keys qk and values v after the up-projections)
+  ctx.kvWidth = shape.mla ? (shape.attentionHeads * (shape.mla.qkNopeHeadDim + shape.mla.qkRopeHeadDim + shape.mla.vHeadDim)) / 2 : shape.kvHeads * shape.headDim;
   ctx.s = training.sequenceLength; ctx.B = training.globalBatchSequences;
   ctx.actB = activationElementBytes(training.precision);
   ctx.tied = shape.tiedEmbeddings;

@@ -20,7 +20,6 @@ export {
   shapeProblems,
 } from './parameters.js';
 export type {
-  MlaShape,
   ModelShapeWithMla,
   LayerParameters,
   ShapeProblem,

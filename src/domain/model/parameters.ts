@@ -10,26 +10,8 @@
 //   totalParameters = embeddingParameters + lmHeadParameters + transformerParameters.
 import type { Assumption, ModelShape, ParameterCounts } from '../core/index.js';
 
-/**
- * Multi-head latent attention (DeepSeek-V2/V3, arXiv 2405.04434 Sec. 2.1): optional extension of
- * ModelShape. When present it replaces the GQA projections (headDim and kvHeads are then unused
- * for parameters and attention FLOPs).
- */
-export interface MlaShape {
-  /** rank of the query down-projection; 0 = queries projected straight from h (DeepSeek-V2-Lite) */
-  qLoraRank: number;
-  /** rank of the joint key/value down-projection (the cached latent) */
-  kvLoraRank: number;
-  /** per-head query/key dimension without rotary embedding */
-  qkNopeHeadDim: number;
-  /** per-head query/key dimension carrying the decoupled rotary embedding (key part shared by all heads) */
-  qkRopeHeadDim: number;
-  /** per-head value dimension */
-  vHeadDim: number;
-}
-
-/** A ModelShape that may carry MLA ranks; every function here accepts plain ModelShape too. */
-export type ModelShapeWithMla = ModelShape & { mla?: MlaShape };
+/** A ModelShape that may carry MLA ranks (core/types.ts MlaShape): now ModelShape itself; kept as a name. */
+export type ModelShapeWithMla = ModelShape;
 
 export interface LayerParameters {
   /** every parameter of the layer, all experts */

@@ -178,8 +178,9 @@ export function prepareWorkload(
   return {
     L,
     h,
-    kv: shape.kvHeads,
-    dh: shape.headDim,
+    // K/V exchanged by context parallelism: MLA has a per-head qk key and v value after the up-projections
+    kv: shape.mla ? heads : shape.kvHeads,
+    dh: shape.mla ? (dims.qk + dims.v) / 2 : shape.headDim,
     f: shape.ffnHiddenSize,
     V: shape.vocabSize,
     gated: shape.gatedMlp,

@@ -25,6 +25,15 @@ export interface ArchitectureInput {
   gatedMlp?: boolean;
   tiedEmbeddings?: boolean;
   moe?: MoeInput;
+  mla?: MlaInput;
+}
+
+export interface MlaInput {
+  qLoraRank?: number;
+  kvLoraRank: number;
+  qkNopeHeadDim: number;
+  qkRopeHeadDim: number;
+  vHeadDim: number;
 }
 
 export interface ModelInput {

@@ -199,6 +199,7 @@ function resolveModel(
           },
         }
       : {}),
+    ...(arch.mla ? { mla: { ...arch.mla, qLoraRank: arch.mla.qLoraRank ?? 0 } } : {}),
   };
   const defaulted: [keyof typeof arch, string | number | boolean, string][] = [
     ['kvHeads', shape.kvHeads, 'multi-head attention (kvHeads = attentionHeads) when not given'],
