@@ -23,11 +23,11 @@ const h = 12288;
 const a = 96;
 
 describe('the framework catalog', () => {
-  it('lists the seven frameworks with megatron-core as the default', async () => {
+  it('lists the frameworks with megatron-core as the default', async () => {
     const res = await app.inject({ method: 'GET', url: '/v1/frameworks' });
     expect(res.statusCode).toBe(200);
     const { frameworks } = res.json() as { frameworks: { id: string; default: boolean; sources: unknown[] }[] };
-    expect(frameworks.map((f) => f.id)).toEqual(['megatron-core', 'megatron-lm', 'megatron-deepspeed', 'deepspeed', 'pytorch-fsdp', 'torchtitan', 'hf-transformers']);
+    expect(frameworks.map((f) => f.id)).toEqual(['megatron-core', 'megatron-lm', 'megatron-deepspeed', 'deepspeed', 'pytorch-fsdp', 'torchtitan', 'hf-transformers', 'hai-llm']);
     expect(frameworks.filter((f) => f.default).map((f) => f.id)).toEqual(['megatron-core']);
     for (const f of frameworks) expect(f.sources.length).toBeGreaterThan(0);
   });
@@ -303,5 +303,44 @@ describe('published layouts, described as the runs were made, fit (issue 9 done-
       parallelism: { tensor: 8, pipeline: 35, data: 8, zeroStage: 1, recompute: 'full', microBatchSize: 1 },
     });
     expect(body.memory.fits).toBe(true);
+  });
+});
+
+describe('DualPipe (DeepSeek-V3 report Sec. 3.2.1, Table 2)', () => {
+  const deepseek = (parallelism: object, training: object = {}) => ({
+    model: { preset: 'deepseek-v3' },
+    training: { tokens: '14.8T', sequenceLength: 4096, globalBatchSize: 15360, precision: 'fp8', framework: 'hai-llm', ...training },
+    hardware: { gpu: 'h800-sxm-80gb', count: 2048 },
+    parallelism: { pipeline: 16, expert: 64, data: 128, ...parallelism },
+  });
+
+  it('DeepSeek-V3 PP16 × EP64 × DP128 with DualPipe on 2,048 H800 fits (HAI-LLM as the report describes it)', async () => {
+    const res = await post('/v1/estimate', deepseek({ schedule: 'dualpipe' }));
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    expect(body.memory.fits).toBe(true);
+    expect(body.parallelism).toMatchObject({ schedule: 'dualpipe', tensor: 1, pipeline: 16, expert: 64 });
+  });
+
+  it('keeps two copies of the parameters and a smaller bubble than 1F1B on the same layout', async () => {
+    const fixed = { microBatchSize: 1, zeroStage: 1, recompute: 'full' };
+    const dual = (await post('/v1/estimate', deepseek({ ...fixed, schedule: 'dualpipe' }))).json();
+    const one = (await post('/v1/estimate', deepseek({ ...fixed, schedule: '1f1b' }))).json();
+    // the edge GPU holds stage 0 and stage 15: about twice a 1F1B stage's weights (61 layers split 4 × 13 + 3 × 3, so stage 15 has one fewer)
+    expect(dual.memory.perGpu.weightsBytes / one.memory.perGpu.weightsBytes).toBeGreaterThan(1.6);
+    expect(dual.memory.perGpu.weightsBytes / one.memory.perGpu.weightsBytes).toBeLessThan(2.01);
+    // bubble (p/2 − 1)·(2/3) = 4.67 average stages against 1F1B's p − 1 = 15
+    const ratio = dual.performance.breakdownSeconds.pipelineBubble / one.performance.breakdownSeconds.pipelineBubble;
+    expect(ratio).toBeCloseTo((7 * (2 / 3)) / 15, 6);
+  });
+
+  it('is refused where no framework rule allows it, or the layout cannot run it', async () => {
+    // 12 micro-batches per pipeline, fewer than 2 × pipeline = 16
+    const odd = await post('/v1/estimate', deepseek({ pipeline: 8, data: 256, microBatchSize: 1, schedule: 'dualpipe' }, { globalBatchSize: 12 * 256 }));
+    expect(odd.statusCode).toBe(400);
+    expect(odd.json().errors[0].path).toBe('/parallelism/microBatchSize');
+    const megatron = await post('/v1/estimate', deepseek({ schedule: 'dualpipe' }, { framework: 'megatron-core' }));
+    expect(megatron.statusCode).toBe(400);
+    expect(megatron.json().errors.map((e: { path: string }) => e.path)).toContain('/parallelism/schedule');
   });
 });

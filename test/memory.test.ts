@@ -438,15 +438,16 @@ describe('prepared fast path for the layout search (prepareMemory + evaluateMemo
   const option = fc.record({
     flash: fc.boolean(), dropout: fc.boolean(), ce: fc.constantFrom('fp32-logits', 'fused', 'unfused'),
     policy: fc.constantFrom('attention-core', 'save-matmuls'), dealloc: fc.boolean(), fp32Grads: fc.boolean(),
+    fused: fc.boolean(), split: fc.constantFrom('even', 'edges-as-layers'),
   });
   const layoutArb = fc.record({
     t: fc.constantFrom(1, 2, 4, 8), p: fc.integer({ min: 1, max: 40 }), d: fc.constantFrom(1, 2, 3, 8, 64),
     c: fc.constantFrom(1, 2, 4), e: fc.constantFrom(1, 2, 8), b: fc.constantFrom(1, 2, 3, 4),
     z: fc.constantFrom(0, 1, 2, 3), r: fc.constantFrom('none', 'selective', 'full'), sp: fc.boolean(),
-    v: fc.integer({ min: 1, max: 8 }),
+    v: fc.integer({ min: 1, max: 8 }), dual: fc.boolean(),
   });
 
-  it('equals estimateMemory exactly, incl. uneven 1F1B and interleaved splits, on one reused context (random layouts)', () => {
+  it('equals estimateMemory exactly, incl. uneven 1F1B and interleaved splits and DualPipe, on one reused context (random layouts)', () => {
     let uneven1f1b = 0, unevenInterleaved = 0;
     fc.assert(fc.property(
       fc.integer({ min: 0, max: shapes.length - 1 }), fc.constantFrom(2048, 4096, 8192), fc.constantFrom(64, 512, 1536),
@@ -457,7 +458,7 @@ describe('prepared fast path for the layout search (prepareMemory + evaluateMemo
         const tr = training({ sequenceLength: seq, globalBatchSequences: batch, precision: precision as Precision });
         const opts: MemoryOptions = {
           flashAttention: o.flash, dropout: o.dropout, crossEntropy: o.ce as 'fused', selectivePolicy: o.policy as 'save-matmuls',
-          deallocatePipelineOutputs: o.dealloc, fp32Gradients: o.fp32Grads,
+          deallocatePipelineOutputs: o.dealloc, fp32Gradients: o.fp32Grads, fusedKernels: o.fused, stageSplit: o.split as 'even',
         };
         // one context for every layout: its caches must never leak one layout's figures into another's
         const ctx = prepareMemory(sh, counts, tr, H100_SXM, opts);
@@ -469,7 +470,7 @@ describe('prepared fast path for the layout search (prepareMemory + evaluateMemo
           const l = layout({
             tensor: x.t, pipeline: p, data: x.d, context: x.c, expert: x.e, microBatchSize: x.b,
             zeroStage: x.z as ZeroStage, recompute: x.r as RecomputeMode, sequenceParallel: x.sp,
-            schedule: v > 1 ? 'interleaved' : '1f1b', virtualStages: v,
+            schedule: v > 1 ? 'interleaved' : x.dual && p % 2 === 0 ? 'dualpipe' : '1f1b', virtualStages: v,
           });
           const full = estimateMemory(sh, counts, tr, l, H100_SXM, opts);
           expect(evaluateMemoryBytes(ctx, l)).toBe(full.perGpu.totalBytes);

@@ -26,7 +26,7 @@ export const FrameworkEntrySchema = Type.Object(
     ),
     rules: Type.Object(
       {
-        schedules: Type.Array(Type.Enum(['1f1b', 'interleaved']), { minItems: 1, uniqueItems: true }),
+        schedules: Type.Array(Type.Enum(['1f1b', 'interleaved', 'dualpipe']), { minItems: 1, uniqueItems: true }),
         interleavedWholeLayers: Type.Boolean(),
         interleavedMicroBatchesMultipleOfPipeline: Type.Boolean(),
         zeroStages: Stages,

@@ -114,7 +114,7 @@ export const LayoutSchema = Type.Object({
   zeroStage: Int(),
   recompute: Type.Enum(['none', 'selective', 'full']),
   sequenceParallel: Type.Boolean(),
-  schedule: Type.Enum(['1f1b', 'interleaved']),
+  schedule: Type.Enum(['1f1b', 'interleaved', 'dualpipe']),
   virtualStages: Int(),
 });
 

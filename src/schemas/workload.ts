@@ -103,7 +103,7 @@ export const ParallelismInputSchema = Type.Object(
     zeroStage: Type.Optional(Type.Enum([0, 1, 2, 3], { description: 'ZeRO / FSDP sharding stage over data parallel' })),
     recompute: Type.Optional(Type.Enum(['none', 'selective', 'full'])),
     sequenceParallel: Type.Optional(Type.Boolean()),
-    schedule: Type.Optional(Type.Enum(['1f1b', 'interleaved'])),
+    schedule: Type.Optional(Type.Enum(['1f1b', 'interleaved', 'dualpipe'], { description: '1f1b, interleaved (virtualStages ≥ 2), or dualpipe (DeepSeek-V3: bidirectional, two copies of the parameters; pipeline even, micro-batches even and ≥ 2 × pipeline); the search proposes dualpipe only when it is given' })),
     virtualStages: Type.Optional(Int(1, LIMITS.virtualStages, 'virtual pipeline stages per GPU (interleaved schedule)')),
     stageSplit: Type.Optional(Type.Enum(['even', 'edges-as-layers'], { description: "how layers split over pipeline stages: even (extra layers on the earliest stages), or edges-as-layers (the embedding and the LM head count as one layer each, as Llama 3 and torchtitan split); default the framework's" })),
   },

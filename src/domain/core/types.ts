@@ -5,13 +5,13 @@
 export type Precision = 'fp32' | 'fp16' | 'bf16' | 'fp8';
 export type OptimizerKind = 'adamw' | 'sgd';
 export type RecomputeMode = 'none' | 'selective' | 'full';
-export type PipelineSchedule = '1f1b' | 'interleaved';
+export type PipelineSchedule = '1f1b' | 'interleaved' | 'dualpipe';
 export type ZeroStage = 0 | 1 | 2 | 3;
 
 export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'bf16', 'fp8'];
 export const OPTIMIZERS: readonly OptimizerKind[] = ['adamw', 'sgd'];
 export const RECOMPUTE_MODES: readonly RecomputeMode[] = ['none', 'selective', 'full'];
-export const PIPELINE_SCHEDULES: readonly PipelineSchedule[] = ['1f1b', 'interleaved'];
+export const PIPELINE_SCHEDULES: readonly PipelineSchedule[] = ['1f1b', 'interleaved', 'dualpipe'];
 
 /** Mixture-of-experts block shape (per MoE layer). */
 export interface MoeShape {

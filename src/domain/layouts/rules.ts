@@ -14,6 +14,8 @@ export interface LayoutRuleOptions {
   tensorWithinScaleUp?: boolean;
   /** JSON pointer of the field the global batch came from (default '/training/globalBatchTokens') */
   globalBatchPath?: string;
+  /** interleaving needs micro-batches a multiple of pipeline (Megatron-LM; relaxed in Megatron-Core); default true */
+  interleavedMicroBatchesMultipleOfPipeline?: boolean;
 }
 
 /** Greatest common divisor (Euclid). */
@@ -226,6 +228,12 @@ export function layoutProblems(
     if (p === 1) add('/parallelism/schedule', 'the interleaved schedule needs pipeline > 1');
     if (v === 1) add('/parallelism/schedule', 'the interleaved schedule needs virtualStages ≥ 2');
   }
+  // DualPipe (DeepSeek-V3 Sec. 3.2.1; deepseek-ai/DualPipe): each GPU holds stage i and stage p−1−i for
+  // the two directions, so p is even; the micro-batches split over the two directions (check: ≥ 2p)
+  if (schedule === 'dualpipe') {
+    if (p !== undefined && (p < 2 || p % 2 !== 0)) add('/parallelism/pipeline', `the dualpipe schedule needs an even pipeline ≥ 2, not ${p}`);
+    if (v !== undefined && v > 1) add('/parallelism/virtualStages', 'the dualpipe schedule has no virtual stages (each GPU holds two mirrored stages)');
+  }
 
   // Global batch: B = d·b·m.
   if (d !== undefined && B % d !== 0) {
@@ -235,9 +243,12 @@ export function layoutProblems(
     if (perRank % b !== 0) {
       const where = d !== undefined ? `the ${perRank} sequences each data-parallel rank gets (global batch ${B} / data ${d})` : `the global batch of ${B} sequences`;
       add('/parallelism/microBatchSize', `microBatchSize=${b} does not divide ${where}`);
-    } else if (d !== undefined && p !== undefined && p > 1 && schedule === 'interleaved') {
+    } else if (d !== undefined && p !== undefined && p > 1 && schedule === 'interleaved' && options.interleavedMicroBatchesMultipleOfPipeline !== false) {
       const m = perRank / b;
       if (m % p !== 0) add('/parallelism/microBatchSize', `the interleaved schedule needs the ${m} micro-batches per step to be a multiple of pipeline=${p}`);
+    } else if (d !== undefined && p !== undefined && schedule === 'dualpipe') {
+      const m = perRank / b;
+      if (m % 2 !== 0 || m < 2 * p) add('/parallelism/microBatchSize', `the dualpipe schedule needs an even number of micro-batches, at least 2 × pipeline = ${2 * p}; this layout has ${m}`);
     }
   }
 
@@ -314,7 +325,7 @@ export function completeLayout(partial: Partial<ParallelLayout>, gpus: number, d
 
 /** Short human description of a layout, e.g. 'tp=8 pp=16 dp=128 cp=1 ep=1 mbs=1 zero=1 recompute=selective sp v=1'. */
 export function describeLayout(l: ParallelLayout): string {
-  return `tp=${l.tensor} pp=${l.pipeline} dp=${l.data} cp=${l.context} ep=${l.expert} mbs=${l.microBatchSize} zero=${l.zeroStage} recompute=${l.recompute}${l.sequenceParallel ? ' sp' : ''} ${l.schedule === 'interleaved' ? `interleaved v=${l.virtualStages}` : '1f1b'}`;
+  return `tp=${l.tensor} pp=${l.pipeline} dp=${l.data} cp=${l.context} ep=${l.expert} mbs=${l.microBatchSize} zero=${l.zeroStage} recompute=${l.recompute}${l.sequenceParallel ? ' sp' : ''} ${l.schedule === 'interleaved' ? `interleaved v=${l.virtualStages}` : l.schedule}`;
 }
 
 /**
@@ -347,6 +358,7 @@ export function frameworkLayoutProblems(
   if (interleaved && !r.schedules.includes('interleaved')) {
     add(layout.schedule === 'interleaved' ? 'schedule' : 'virtualStages', `the framework runs only the ${r.schedules.join(', ')} schedule`);
   }
+  if (layout.schedule === 'dualpipe' && !r.schedules.includes('dualpipe')) add('schedule', `the framework runs only the ${r.schedules.join(', ')} schedule`);
   const p = layout.pipeline;
   const v = layout.virtualStages;
   const units = stageSplitUnits(shape.layers, split);

@@ -97,6 +97,8 @@ export function stageLayerSplit(
 /** Per-layout scalars: everything the stage loop reads. */
 interface Plan {
   p: number; v: number; m: number;
+  /** DualPipe: GPU i holds stages i and p−1−i (the stage tables are folded per GPU; v = 1) */
+  dual: boolean;
   /** activation bytes of one dense / MoE layer for one micro-batch, and the recompute working set */
   actDense: number; actMoe: number; wsDense: number; wsMoe: number;
   /** model-state bytes per parameter after ZeRO, non-expert (ne*) and expert (ex*) */
@@ -109,7 +111,7 @@ interface Plan {
 
 function emptyPlan(): Plan {
   return {
-    p: 1, v: 1, m: 1, actDense: 0, actMoe: 0, wsDense: 0, wsMoe: 0,
+    p: 1, v: 1, m: 1, dual: false, actDense: 0, actMoe: 0, wsDense: 0, wsMoe: 0,
     neW: 0, neG: 0, neO: 0, exW: 0, exG: 0, exO: 0,
     neDenseParams: 0, neMoeParams: 0, exMoeParams: 0, embeddingParams: 0, headParams: 0,
     stageOutputBytes: 0, embeddingMaskBytes: 0, lastStageLossBytes: 0,
@@ -256,6 +258,13 @@ function resetActivationCache(ctx: MemoryContext): void {
   ctx.lastT = -1; ctx.lastC = -1; ctx.lastB = -1; ctx.lastRow = -1;
 }
 
+/** Forget the per-(p, v) stage tables: they depend on the layer count, the dense layers and the split. */
+function resetStageCache(ctx: MemoryContext): void {
+  ctx.stageOf.clear();
+  ctx.stageUsed = 0;
+  ctx.lastP = -1; ctx.lastV = -1; ctx.lastStages = -1;
+}
+
 /** Offset of the (t, c, b) row in ctx.rows, added (NaN-filled) on first use. */
 function activationRow(ctx: MemoryContext, t: number, c: number, b: number): number {
   if (t === ctx.lastT && c === ctx.lastC && b === ctx.lastB) return ctx.lastRow;
@@ -324,6 +333,7 @@ function fillPlan(ctx: MemoryContext, layout: ParallelLayout, out: Plan): Plan {
   const n = (ctx.s / c) * b; // tokens of one micro-batch on one GPU (context parallelism splits the sequence)
   const h = ctx.h, actB = ctx.actB;
   out.p = p; out.v = v;
+  out.dual = layout.schedule === 'dualpipe' && p > 1;
   // micro-batches per optimizer step per pipeline: m = globalBatch / (d·b)
   out.m = Math.max(1, Math.floor(ctx.B / (d * b)));
 
@@ -377,8 +387,11 @@ function fillPlan(ctx: MemoryContext, layout: ParallelLayout, out: Plan): Plan {
 /** The breakdown of stage `stage` holding nDense dense and nMoe MoE layers, into `out` (returns nothing: no boxed double). */
 function evaluateStage(ctx: MemoryContext, plan: Plan, stage: number, nDense: number, nMoe: number, out: StageScratch): void {
   const { p, v } = plan;
-  const first = stage === 0, last = stage === p - 1;
-  const inFlight = inFlightMicroBatches(stage, p, plan.m, v);
+  // DualPipe (DeepSeek-V3 Table 2): the two edge GPUs hold both the first and the last stage (one per
+  // direction); every GPU keeps PP+1 micro-batches of one stage's activations, i.e. (p+1)/2 of its two stages'
+  const edge = plan.dual && (stage === 0 || stage === p - 1);
+  const first = plan.dual ? edge : stage === 0, last = plan.dual ? edge : stage === p - 1;
+  const inFlight = plan.dual ? Math.min(p + 1, plan.m) / 2 : inFlightMicroBatches(stage, p, plan.m, v);
 
   // model states
   const neParams = nDense * plan.neDenseParams + nMoe * plan.neMoeParams
@@ -421,13 +434,29 @@ function copyStage(from: StageScratch, to: StageScratch): void {
   to.fragmentation = from.fragmentation; to.total = from.total; to.inFlight = from.inFlight; to.perLayer = from.perLayer;
 }
 
-/** Per-stage layer counts of (p, v) into ctx.dense / ctx.moeCount (grown when p exceeds them). */
+/**
+ * Per-GPU layer counts of (p, v) into ctx.dense / ctx.moeCount (grown when p exceeds them). v = 0
+ * stands for DualPipe: the 1F1B split folded so that GPU i counts stage i and stage p−1−i.
+ */
 function fillStageLayers(ctx: MemoryContext, p: number, v: number): void {
   if (ctx.dense.length < p) {
     ctx.dense = new Int32Array(Math.max(p, 2 * ctx.dense.length));
     ctx.moeCount = new Int32Array(ctx.dense.length);
   }
-  stageLayerSplit(ctx.L, ctx.denseLayers, p, v, ctx.dense, ctx.moeCount, ctx.stageSplit);
+  stageLayerSplit(ctx.L, ctx.denseLayers, p, Math.max(1, v), ctx.dense, ctx.moeCount, ctx.stageSplit);
+  if (v === 0) {
+    const dense = ctx.dense, moe = ctx.moeCount;
+    for (let i = 0; i < p / 2; i++) {
+      const j = p - 1 - i;
+      const d = (dense[i] as number) + (dense[j] as number), m = (moe[i] as number) + (moe[j] as number);
+      dense[i] = d; dense[j] = d; moe[i] = m; moe[j] = m;
+    }
+  }
+}
+
+/** The stage-table key of a plan: v, or 0 for DualPipe's folded table. */
+function stageTableV(plan: Plan): number {
+  return plan.dual ? 0 : plan.v;
 }
 
 function putStage(data: Int32Array, at: number, stage: number, dense: Int32Array, moe: Int32Array): void {
@@ -472,8 +501,9 @@ function candidateStages(ctx: MemoryContext, p: number, v: number): number {
   if (p > 1) putStage(data, off + 1 + 3 * count++, p - 1, dense, moe);
   for (let i = 1; i < p - 1; i++) {
     // a middle stage with stage 0's layer counts never exceeds it: stage 0 adds the embedding, its
-    // dropout masks and gathered unit, and holds at least as many micro-batches
-    let seen = dense[i] === dense[0] && moe[i] === moe[0];
+    // dropout masks and gathered unit, and holds at least as many micro-batches (not so with DualPipe,
+    // v = 0, whose edge GPUs hold the loss buffers instead of the middle GPUs' unfreed stage outputs)
+    let seen = v !== 0 && dense[i] === dense[0] && moe[i] === moe[0];
     for (let q = 2; q < count && !seen; q++) {
       const at = off + 1 + 3 * q;
       seen = data[at + 1] === dense[i] && data[at + 2] === moe[i];
@@ -496,7 +526,7 @@ function candidateStages(ctx: MemoryContext, p: number, v: number): number {
  */
 export function evaluateMemoryBytes(ctx: MemoryContext, layout: ParallelLayout): number {
   const plan = fillPlan(ctx, layout, ctx.plan);
-  const off = candidateStages(ctx, plan.p, plan.v);
+  const off = candidateStages(ctx, plan.p, stageTableV(plan));
   const data = ctx.stageData;
   const n = data[off] as number;
   let max = -Infinity;
@@ -528,8 +558,8 @@ export function evaluateMemoryLowerBoundBytes(ctx: MemoryContext, layout: Parall
 // result). Its activation cache survives from call to call while the inputs of the per-layer sums
 // stay the same (a caller looping over layouts of one workload), and starts over when they change.
 const SCRATCH = emptyContext(PROBE_SHAPE);
-const SCRATCH_KEY = new Float64Array(16).fill(NaN);
-const NEXT_KEY = new Float64Array(16);
+const SCRATCH_KEY = new Float64Array(25).fill(NaN);
+const NEXT_KEY = new Float64Array(25);
 
 /** Everything layerActivationBytes reads besides t, c, b, sp and the recompute mode. */
 function activationInputs(ctx: MemoryContext, out: Float64Array): void {
@@ -540,6 +570,12 @@ function activationInputs(ctx: MemoryContext, out: Float64Array): void {
   out[8] = moe ? moe.expertFfnHiddenSize : -1; out[9] = moe ? moe.sharedExperts : -1;
   out[10] = a.s; out[11] = a.actBytes; out[12] = a.flash ? 1 : 0; out[13] = a.dropout ? 1 : 0;
   out[14] = ctx.policy === 'save-matmuls' ? 1 : 0; out[15] = ctx.hasMoe ? 1 : 0;
+  out[16] = a.fused ? 1 : 0;
+  const mla = sh.mla;
+  out[17] = mla ? mla.qLoraRank : -1; out[18] = mla ? mla.kvLoraRank : -1; out[19] = mla ? mla.qkNopeHeadDim : -1;
+  out[20] = mla ? mla.qkRopeHeadDim : -1; out[21] = mla ? mla.vHeadDim : -1;
+  // the stage tables (candidateStages) depend on the layer split
+  out[22] = ctx.denseLayers; out[23] = ctx.stageSplit === 'edges-as-layers' ? 1 : 0; out[24] = ctx.L;
 }
 
 function scratchContext(
@@ -551,6 +587,7 @@ function scratchContext(
     // NaN never equals itself: a NaN input (rejected upstream) simply never reuses the cache
     if (NEXT_KEY[i] !== SCRATCH_KEY[i]) {
       resetActivationCache(SCRATCH);
+      resetStageCache(SCRATCH);
       SCRATCH_KEY.set(NEXT_KEY);
       break;
     }
@@ -561,7 +598,7 @@ function scratchContext(
 /** Full breakdown of the most loaded stage of a prepared workload (the first such stage on a tie). */
 export function estimateMemoryPrepared(ctx: MemoryContext, layout: ParallelLayout): MemoryEstimate {
   const plan = fillPlan(ctx, layout, ctx.plan);
-  fillStageLayers(ctx, plan.p, plan.v);
+  fillStageLayers(ctx, plan.p, stageTableV(plan));
   const best = ctx.best;
   let bestStage = 0;
   best.total = -Infinity;
@@ -603,7 +640,7 @@ export function estimateStageMemory(
 ): MemoryBreakdown & { inFlightMicroBatches: number } {
   const ctx = scratchContext(shape, counts, training, 0, options);
   const plan = fillPlan(ctx, layout, ctx.plan);
-  fillStageLayers(ctx, plan.p, plan.v);
+  fillStageLayers(ctx, plan.p, stageTableV(plan));
   const i = Math.min(Math.max(0, Math.floor(stage)), plan.p - 1);
   const out = emptyStage();
   evaluateStage(ctx, plan, i, ctx.dense[i] as number, ctx.moeCount[i] as number, out);

@@ -15,7 +15,7 @@ import {
   ringLatencySeconds,
 } from './collectives.js';
 
-import { createPerformanceEstimate, exposedSeconds, gemmSeconds, positiveInt, type WorkloadContext } from './workload-context.js';
+import { DUALPIPE_BUBBLE_STAGE_FRACTION, createPerformanceEstimate, exposedSeconds, gemmSeconds, positiveInt, type WorkloadContext } from './workload-context.js';
 
 // scratch for the stage split (neither evaluation allocates for it)
 const STAGE_LAYERS: StageLayerCounts = { heaviest: 0, last: 0 };
@@ -38,6 +38,7 @@ export function evaluateLayoutReference(
   const c = positiveInt(layout.context);
   const e = ctx.E > 0 ? positiveInt(layout.expert) : 1;
   const b = positiveInt(layout.microBatchSize);
+  const dual = layout.schedule === 'dualpipe' && positiveInt(layout.pipeline) > 1;
   const v = layout.schedule === 'interleaved' ? positiveInt(layout.virtualStages) : 1;
   const sp = layout.sequenceParallel && t > 1;
   const recompute = layout.recompute;
@@ -186,7 +187,8 @@ export function evaluateLayoutReference(
   let pipelineComm = 0;
   if (p > 1) {
     const averageStage = (L * layerTime + headTime) / p;
-    bubble = ((p - 1) / v) * averageStage;
+    // DualPipe (DeepSeek-V3 Table 2): (p/2 − 1)(F&B + B − 3W) against 1F1B's (p − 1)(F + B)
+    bubble = dual ? (p / 2 - 1) * DUALPIPE_BUBBLE_STAGE_FRACTION * averageStage : ((p - 1) / v) * averageStage;
     const inside = t * c * d * p <= fabric.domainSize;
     const send = pointToPointSeconds(actMessage / t, inside, fabric);
     pipelineComm = m * 2 * v * send * (1 - ctx.pipelineCommOverlap) + (p - 1) * 2 * send;
@@ -195,7 +197,9 @@ export function evaluateLayoutReference(
   // ---- data parallel over d·c ranks (tensor-parallel ranks innermost): gradients of the most loaded
   // GPU (its layers plus embedding or LM head), 1/t each; routed experts over d·c/e ranks
   const dpRanks = d * c;
-  const stageShare = split.heaviest / L;
+  // DualPipe keeps two copies of the parameters: each GPU reduces the gradients of two stages
+  const stateLayers = dual ? 2 * split.heaviest : split.heaviest;
+  const stageShare = stateLayers / L;
   const nonExpertParams = (ctx.nonExpertTransformerParameters * stageShare + ctx.edgeParameters) / t;
   const expertParams = (ctx.expertParameters * stageShare) / (t * e);
   const expertDpRanks = Math.max(1, dpRanks / e);
@@ -226,7 +230,7 @@ export function evaluateLayoutReference(
     // every micro-batch (Rajbhandari et al. 2020 Sec. 5.3: 1.5× the all-reduce volume per pass)
     // FSDP wraps each layer: one all-gather (×2) and reduce-scatter per layer, each paying the ring latency
     // (the bandwidth term above already covers the bytes); the embedding/LM head is one more unit
-    const units = split.heaviest + 1;
+    const units = stateLayers + 1;
     const unitLatency =
       3 * ringLatencySeconds(dpRanks, dpPerDomain, fabric) + (ctx.expertParameters > 0 ? 3 * ringLatencySeconds(expertDpRanks, edpPerDomain, fabric) : 0);
     dataComm = m * (2 * gatherParameters + reduceGradients + (units - 1) * unitLatency);

@@ -26,7 +26,7 @@ import {
   ringLatencySeconds,
 } from './collectives.js';
 
-import { createPerformanceEstimate, emptyBreakdown, exposedSeconds, gemmSeconds, peakFlopsForPrecision, positiveInt, prepareWorkload, type PerformanceOptions, type WorkloadContext } from './workload-context.js';
+import { DUALPIPE_BUBBLE_STAGE_FRACTION, createPerformanceEstimate, emptyBreakdown, exposedSeconds, gemmSeconds, peakFlopsForPrecision, positiveInt, prepareWorkload, type PerformanceOptions, type WorkloadContext } from './workload-context.js';
 
 // scratch for the stage split (neither evaluation allocates for it)
 const STAGE_LAYERS: StageLayerCounts = { heaviest: 0, last: 0 };
@@ -393,6 +393,8 @@ export function evaluateLayout(
   const split = stageLayerCounts(L, Math.min(p, L), v, STAGE_LAYERS, ctx.stageSplit);
   const heaviest = split.heaviest;
   const last = split.last;
+  const dual = layout.schedule === 'dualpipe' && p > 1;
+  const stateLayers = dual ? 2 * heaviest : heaviest;
 
   // one micro-batch on the critical stage (evaluateLayoutReference: the last stage with the LM head, or the heaviest)
   // the last row's key first: inline and cheap; the lookup stays out of line so that V8 inlines the small helpers instead
@@ -426,7 +428,7 @@ export function evaluateLayout(
   let pipelineComm = 0;
   if (p > 1) {
     const averageStage = (L * layerTime + headTime) / p;
-    bubble = ((p - 1) / v) * averageStage;
+    bubble = dual ? (p / 2 - 1) * DUALPIPE_BUBBLE_STAGE_FRACTION * averageStage : ((p - 1) / v) * averageStage;
     const send = (t * c * d * p <= ctx.fabric.domainSize ? lr[lo + LAYER_SEND_INSIDE] : lr[lo + LAYER_SEND_OUTSIDE]) as number;
     pipelineComm = m * 2 * v * send * (1 - ctx.pipelineCommOverlap) + (p - 1) * 2 * send;
   }
@@ -434,9 +436,9 @@ export function evaluateLayout(
   // data parallel and optimizer
   const dc = d * c;
   const dataOff =
-    t === cache.lastDataT && e === cache.lastDataE && heaviest === cache.lastHeaviest && dc === cache.lastDc
+    t === cache.lastDataT && e === cache.lastDataE && stateLayers === cache.lastHeaviest && dc === cache.lastDc
       ? cache.lastDataRow
-      : dataRowOffset(ctx, cache, t, e, heaviest, dc);
+      : dataRowOffset(ctx, cache, t, e, stateLayers, dc);
   const dr = cache.dataRows;
   let dataComm: number;
   let hideable: number;

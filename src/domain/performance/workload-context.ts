@@ -318,3 +318,10 @@ export function createPerformanceEstimate(): PerformanceEstimate {
 export function positiveInt(x: number): number {
   return Number.isFinite(x) && x >= 1 ? Math.floor(x) : 1;
 }
+
+/**
+ * DualPipe's bubble per (p/2 − 1), as a share of one stage's forward + backward time (DeepSeek-V3
+ * Table 2: F&B + B − 3W). With the backward twice the forward and its weight-gradient half equal to
+ * it (B = 2F, W = F) and F&B ≈ F + B: (3F + 2F − 3F) / 3F = 2/3.
+ */
+export const DUALPIPE_BUBBLE_STAGE_FRACTION = 2 / 3;

@@ -90,6 +90,7 @@ export function searchRequestFor(w: ResolvedWorkload, gpus: number, overrides: P
 /** Problems with the request's fixed layout fields on `gpus` GPUs (divisibility, products). */
 export function fixedLayoutProblems(w: ResolvedWorkload, gpus: number): FieldProblem[] {
   return layoutProblems(w.model.shape, w.training, gpus, w.fixedLayout, w.accelerator, {
+    ...(w.framework ? { interleavedMicroBatchesMultipleOfPipeline: w.framework.rules.interleavedMicroBatchesMultipleOfPipeline } : {}),
     globalBatchPath: w.globalBatchPath,
     tensorWithinScaleUp: !w.search.allowTensorBeyondScaleUp,
   });

@@ -69,7 +69,7 @@ export interface ParallelismInput {
   zeroStage?: 0 | 1 | 2 | 3;
   recompute?: 'none' | 'selective' | 'full';
   sequenceParallel?: boolean;
-  schedule?: '1f1b' | 'interleaved';
+  schedule?: '1f1b' | 'interleaved' | 'dualpipe';
   virtualStages?: number;
   stageSplit?: 'even' | 'edges-as-layers';
 }

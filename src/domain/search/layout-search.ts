@@ -191,6 +191,7 @@ function buildAxes(req: SearchRequest): Axes {
   let virtualStages = f.virtualStages !== undefined ? [f.virtualStages] : divisors(L);
   if (f.schedule === '1f1b') virtualStages = virtualStages.filter((v) => v === 1);
   if (f.schedule === 'interleaved') virtualStages = virtualStages.filter((v) => v >= 2);
+  if (f.schedule === 'dualpipe') virtualStages = [1];
   if (r && !r.schedules.includes('interleaved') && f.virtualStages === undefined) virtualStages = virtualStages.filter((v) => v === 1);
   return {
     triples,
@@ -201,6 +202,11 @@ function buildAxes(req: SearchRequest): Axes {
     zeroStages: f.zeroStage !== undefined ? [f.zeroStage] : ZERO_ORDER.filter((z) => !r || r.zeroStages.includes(z)),
     recompute: f.recompute !== undefined ? [f.recompute] : RECOMPUTE_ORDER.filter((m) => !r || r.recompute.includes(m)),
   };
+}
+
+/** DualPipe's micro-batches: an even number, at least two per pipeline stage (layouts/rules.ts). */
+function dualpipeMicroBatchesOk(m: number, p: number): boolean {
+  return m % 2 === 0 && m >= 2 * p;
 }
 
 /** Size of the space the search walks (every leaf it counts as searched when it runs to completion). */
@@ -416,6 +422,8 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
   const zeroWithPipeline = Z.map((z) => !rules || rules.zeroStagesWithPipeline.includes(z));
   const leanZeroWithPipeline = Z.filter((_, i) => zeroWithPipeline[i]).at(-1);
   const leanZeroAlone = Z[Z.length - 1] ?? 0;
+  // DualPipe only when the request fixes it (layouts/rules.ts): even p, an even m of at least 2p
+  const dualpipe = f.schedule === 'dualpipe';
   const leanRecompute = R[R.length - 1] ?? 'none';
 
   let evaluated = 0;
@@ -442,6 +450,10 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
     x.pipeline = p;
     x.context = c;
     x.data = d;
+    if (dualpipe && (p < 2 || p % 2 !== 0)) {
+      prunedDiv += perTriple;
+      continue;
+    }
     const perRank = B / d;
     const leanZero = p > 1 ? leanZeroWithPipeline : leanZeroAlone;
     if (leanZero === undefined) {
@@ -455,7 +467,7 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
         continue;
       }
       x.virtualStages = v;
-      x.schedule = v > 1 ? 'interleaved' : '1f1b';
+      x.schedule = dualpipe ? 'dualpipe' : v > 1 ? 'interleaved' : '1f1b';
       for (const e of E) {
         if (expertsTotal % e !== 0 || (d * c) % e !== 0) {
           prunedDiv += perE;
@@ -466,7 +478,7 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
         let bMin = 0;
         for (const b of MB) {
           // the same validity rules as the leaves below: b divides the rank's batch, and interleaving needs m a multiple of p
-          if (perRank % b === 0 && (v === 1 || !microBatchesMultipleOfP || (perRank / b) % p === 0)) {
+          if (perRank % b === 0 && (v === 1 || !microBatchesMultipleOfP || (perRank / b) % p === 0) && (!dualpipe || dualpipeMicroBatchesOk(perRank / b, p))) {
             bMin = b;
             break;
           }
@@ -518,7 +530,7 @@ export function searchLayouts(req: SearchRequest, makeEvaluator: EvaluatorFactor
             continue;
           }
           const m = perRank / b;
-          if (v > 1 && microBatchesMultipleOfP && m % p !== 0) {
+          if ((v > 1 && microBatchesMultipleOfP && m % p !== 0) || (dualpipe && !dualpipeMicroBatchesOk(m, p))) {
             prunedDiv += perB;
             continue;
           }
