@@ -342,3 +342,37 @@ describe('HTTP semantics (issue 11)', () => {
     }
   });
 });
+
+describe("the guide's questions, directly (issue 11)", () => {
+  it('FLOPs for GPT-3 need no hardware: 6·N·D ≈ 3.14e23 (Brown et al. 2020)', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/flops', payload: { model: { preset: 'gpt-3-175b' }, training: { tokens: '300B' } } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().conventions.sixND / 3.14e23).toBeCloseTo(1, 2);
+  });
+
+  it('V100 defaults to fp16 (no bf16 tensor cores) and says so', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/flops', payload: { model: { preset: 'gpt-3-175b' }, hardware: { gpu: 'v100-sxm2-32gb' } } });
+    expect(res.statusCode, res.body).toBe(200);
+    const precision = res.json().assumptions.find((a: { field: string }) => a.field === '/training/precision');
+    expect(precision.value).toBe('fp16');
+    expect(precision.reason).toContain('no bf16');
+  });
+
+  it('without a GPU count, sizes for a 90-day deadline (listed), not the memory minimum', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/estimate', payload: { model: { preset: 'llama-2-70b' }, training: { tokens: '2T' }, hardware: { gpu: 'h100-sxm-80gb' } } });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    expect(body.assumptions.find((a: { field: string }) => a.field === '/constraints/deadlineDays')?.value).toBe(90);
+    // sized with the 20% margin for 90 days: the plan finishes well inside a year (a memory-minimum plan took 553 days)
+    expect(body.time.days).toBeLessThan(120);
+    expect(body.hardware.count).toBeGreaterThan(24);
+  });
+
+  it('warns when a plan takes over a year', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/estimate', payload: { model: { preset: 'llama-2-70b' }, training: { tokens: '2T' }, hardware: { gpu: 'h100-sxm-80gb', count: 32 } } });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    expect(body.time.days).toBeGreaterThan(365);
+    expect(body.warnings.some((w: string) => w.includes('over a year'))).toBe(true);
+  });
+});

@@ -3,7 +3,7 @@ import { PLANNER_ROUTE } from '../plugins/pressure.js';
 import type { FastifyInstance } from 'fastify';
 import { InputProblemError } from '../domain/core/index.js';
 import { trainingFlops } from '../domain/model/index.js';
-import { inThreadRunner, type PlanTaskKind, type PlanTaskResult, timeFor, resolveWorkload, type ResolvedWorkload } from '../domain/planning/index.js';
+import { inThreadRunner, type PlanTaskKind, type PlanTaskResult, timeFor, resolveModelTraining, resolveWorkload, type ResolvedWorkload } from '../domain/planning/index.js';
 import { problemResponses } from '../schemas/problem.js';
 import {
   CostResponseSchema,
@@ -13,7 +13,7 @@ import {
   ParallelismResponseSchema,
   SizingResponseSchema,
 } from '../schemas/plan.js';
-import { WorkloadSchema, type WorkloadInput } from '../schemas/workload.js';
+import { FlopsRequestSchema, WorkloadSchema, type WorkloadInput } from '../schemas/workload.js';
 import {
   presentCost,
   presentEstimate,
@@ -90,12 +90,21 @@ export const planRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['plan'],
         summary: 'Training compute, every convention side by side',
-        body,
+        description: 'Needs no hardware: FLOPs depend on the model and the tokens alone. With hardware, the precision is checked against the accelerator.',
+        body: FlopsRequestSchema,
         response: { 200: FlopsResponseSchema, ...problemResponses },
       },
     },
     async (request) => {
-      const w = resolve(app, request.body);
+      const input = request.body;
+      let w: Pick<ResolvedWorkload, 'model' | 'training' | 'fixedLayout' | 'warnings' | 'assumptions'>;
+      if (input.hardware) {
+        w = resolve(app, input as WorkloadInput);
+      } else {
+        const resolved = resolveModelTraining(input, app.trainplan.catalog);
+        if ('problems' in resolved) throw new InputProblemError(resolved.problems);
+        w = { ...resolved, fixedLayout: input.parallelism?.recompute !== undefined ? { recompute: input.parallelism.recompute } : {} };
+      }
       const flops = trainingFlops(w.model.shape, w.model.counts, w.training);
       return {
         ...presentFlops(flops, w.fixedLayout.recompute ?? 'none'),

@@ -5,7 +5,7 @@ import { type EstimateResult, type SizingResult, type TimeResult, type ResolvedW
 import type { SearchResult } from '../domain/search/index.js';
 import type { MemoryEstimate, ParallelLayout, PerformanceEstimate } from '../domain/core/index.js';
 
-export function presentModel(w: ResolvedWorkload) {
+export function presentModel(w: Pick<ResolvedWorkload, 'model'>) {
   const { shape, counts } = w.model;
   return {
     parameters: counts.totalParameters,

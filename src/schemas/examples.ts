@@ -22,7 +22,7 @@ export const REQUEST_EXAMPLES: Record<string, { summary: string; value: object }
   },
   '/v1/flops': {
     summary: 'GPT-3 175B on 300B tokens (≈ 3.14e23 FLOPs)',
-    value: { model: { preset: 'gpt-3-175b' }, training: { tokens: '300B' }, hardware: { gpu: 'a100-sxm-80gb' } },
+    value: { model: { preset: 'gpt-3-175b' }, training: { tokens: '300B' } },
   },
   '/v1/gpu-sizing': {
     summary: 'A 100B model on 2T tokens in 90 days on H100',

@@ -200,6 +200,9 @@ export const WorkloadSchema = Type.Object({ ...WorkloadParts, hardware: Hardware
 
 export type WorkloadInput = Static<typeof WorkloadSchema>;
 
+/** POST /v1/flops: the workload with hardware optional (training FLOPs need no accelerator). */
+export const FlopsRequestSchema = Type.Object({ ...WorkloadParts, hardware: Type.Optional(HardwareInputSchema) }, { additionalProperties: false, $id: 'FlopsRequest' });
+
 // The domain describes the same body in its own terms (src/domain/planning/workload-input.ts); this
 // fails to compile when the schema and that type disagree in either direction.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

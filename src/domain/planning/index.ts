@@ -24,6 +24,7 @@ export {
   toPointer,
   sequencesForBatchTokens,
   resolveWorkload,
+  resolveModelTraining,
   DEFAULT_FRAMEWORK,
   priceOptionsOf,
 } from './workload.js';

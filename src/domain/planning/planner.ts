@@ -226,6 +226,9 @@ export function planEstimate(w: ResolvedWorkload): EstimateResult {
   warnings.push(...ops.warnings);
   assumptions.push(...ops.assumptions);
 
+  if (time.days > 365) {
+    warnings.push(`the run takes ${time.days.toFixed(0)} days, over a year on ${gpus} GPUs: give more GPUs (hardware.count) or a deadline (constraints.deadlineDays)`);
+  }
   if (w.constraints.deadlineDays !== undefined && time.days > w.constraints.deadlineDays) {
     warnings.push(
       `the run takes ${time.days.toFixed(1)} days, past the ${w.constraints.deadlineDays}-day deadline: about ${sizing.gpusForDeadline ?? '?'} GPUs would meet it`,

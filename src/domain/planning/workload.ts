@@ -100,6 +100,8 @@ export interface ResolveOptions {
 }
 
 const DEFAULT_SEQUENCE_LENGTH = 4096;
+/** constraints.deadlineDays when the request gives neither it nor hardware.count: a quarter */
+export const DEFAULT_DEADLINE_DAYS = 90;
 /** training.framework when the request names none (issue 9: a 2024 Megatron-Core stack) */
 export const DEFAULT_FRAMEWORK = 'megatron-core';
 /** Llama 2/3 trained with 4M-token batches (Touvron et al. 2023 Table 1); a common default for planning. */
@@ -310,22 +312,23 @@ function modelOptionsOf(input: WorkloadInput, framework: TrainingFramework | und
   };
 }
 
-export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, options: ResolveOptions): ResolvedWorkload | { problems: FieldProblem[] } {
-  const problems: FieldProblem[] = [];
-  const assumptions: Assumption[] = [];
-  const warnings: string[] = [];
-
-  const model = resolveModel(input.model, catalog, problems, assumptions);
-  const framework = resolveFramework(input, catalog, problems, assumptions);
-
-  const accelerator = lookupAccelerator(catalog, input.hardware.gpu);
-  if (!accelerator) {
-    problems.push({ path: '/hardware/gpu', message: `unknown accelerator "${input.hardware.gpu}"; known ids: ${knownIds(catalog.accelerators.keys())}` });
+/** The training setup: precision (per accelerator when not given), optimizer, sequence, batch, tokens. */
+function resolveTraining(
+  t: NonNullable<WorkloadInput['training']>,
+  model: { shape: ModelShape; sequenceLength?: number } | undefined,
+  accelerator: Accelerator | undefined,
+  problems: FieldProblem[],
+  assumptions: Assumption[],
+): { precision: Precision; optimizer: OptimizerKind; sequenceLength: number; globalBatchSequences: number; counts: ParameterCounts | undefined; tokens: number | undefined } {
+  // bf16 where the accelerator has a bf16 peak; fp16 on those without (Volta: V100's tensor cores have no bf16)
+  const precision: Precision = t.precision ?? (accelerator && !supportsPrecision(accelerator, 'bf16') && supportsPrecision(accelerator, 'fp16') ? 'fp16' : 'bf16');
+  if (t.precision === undefined) {
+    assumptions.push({
+      field: '/training/precision',
+      value: precision,
+      reason: precision === 'fp16' ? `${accelerator?.name ?? 'this accelerator'} has no bf16 tensor cores: fp16 mixed precision with loss scaling` : 'bf16 mixed precision is the default for LLM training',
+    });
   }
-
-  const t = input.training ?? {};
-  const precision: Precision = t.precision ?? 'bf16';
-  if (t.precision === undefined) assumptions.push({ field: '/training/precision', value: precision, reason: 'bf16 mixed precision is the default for LLM training' });
   if (accelerator && !supportsPrecision(accelerator, precision)) {
     const supported = Object.keys(accelerator.peakFlopsPerSecond).filter((k) => k !== 'tf32');
     problems.push({ path: '/training/precision', message: `${accelerator.id} has no ${precision} tensor-core peak; supported: ${supported.join(', ')}` });
@@ -367,6 +370,49 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
     assumptions.push({ field: '/training/tokens', value: tokens, reason: '20 tokens per (active) parameter, compute-optimal per Hoffmann et al. 2022' });
   }
 
+  return { precision, optimizer, sequenceLength, globalBatchSequences, counts, tokens };
+}
+
+/**
+ * Model and training alone, for the questions that need no accelerator (training FLOPs): the same
+ * resolution as resolveWorkload, without hardware, layout or cost.
+ */
+export function resolveModelTraining(
+  input: Pick<WorkloadInput, 'model' | 'training'>,
+  catalog: CatalogView,
+): { model: ResolvedWorkload['model']; training: TrainingSetup; warnings: string[]; assumptions: Assumption[] } | { problems: FieldProblem[] } {
+  const problems: FieldProblem[] = [];
+  const assumptions: Assumption[] = [];
+  const model = resolveModel(input.model, catalog, problems, assumptions);
+  const tr = resolveTraining(input.training ?? {}, model, undefined, problems, assumptions);
+  if (problems.length > 0 || !model || !tr.counts || tr.tokens === undefined) {
+    return { problems: problems.length > 0 ? problems : [{ path: '/', message: 'the workload could not be resolved' }] };
+  }
+  return {
+    model: { source: model.source, ...(model.presetId ? { presetId: model.presetId } : {}), shape: model.shape, counts: tr.counts },
+    training: { tokens: tr.tokens, sequenceLength: tr.sequenceLength, globalBatchSequences: tr.globalBatchSequences, precision: tr.precision, optimizer: tr.optimizer },
+    warnings: [],
+    assumptions,
+  };
+}
+
+export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, options: ResolveOptions): ResolvedWorkload | { problems: FieldProblem[] } {
+  const problems: FieldProblem[] = [];
+  const assumptions: Assumption[] = [];
+  const warnings: string[] = [];
+
+  const model = resolveModel(input.model, catalog, problems, assumptions);
+  const framework = resolveFramework(input, catalog, problems, assumptions);
+
+  const accelerator = lookupAccelerator(catalog, input.hardware.gpu);
+  if (!accelerator) {
+    problems.push({ path: '/hardware/gpu', message: `unknown accelerator "${input.hardware.gpu}"; known ids: ${knownIds(catalog.accelerators.keys())}` });
+  }
+
+  const t = input.training ?? {};
+  const resolvedTraining = resolveTraining(t, model, accelerator, problems, assumptions);
+  const { precision, optimizer, sequenceLength, globalBatchSequences, counts, tokens } = resolvedTraining;
+
   // GPUs: hardware.count, else the product of a fully given layout, else sized later.
   const par = input.parallelism ?? {};
   const fixedLayout: Partial<ParallelLayout> = {};
@@ -376,6 +422,13 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
   if (gpus === undefined && par.tensor !== undefined && par.pipeline !== undefined && par.data !== undefined) {
     gpus = par.tensor * par.pipeline * par.data * (par.context ?? 1);
     assumptions.push({ field: '/hardware/count', value: gpus, reason: 'tensor × pipeline × data × context of the given layout' });
+  }
+  // without a GPU count the service sizes one: for the request's deadline, else for a default one, so
+  // that a plan is never the memory minimum running for years unannounced
+  const constraints = { ...(input.constraints ?? {}) };
+  if (gpus === undefined && constraints.deadlineDays === undefined) {
+    constraints.deadlineDays = DEFAULT_DEADLINE_DAYS;
+    assumptions.push({ field: '/constraints/deadlineDays', value: DEFAULT_DEADLINE_DAYS, reason: `no hardware.count: GPUs sized to finish within ${DEFAULT_DEADLINE_DAYS} days` });
   }
   if (par.schedule === '1f1b' && par.virtualStages !== undefined && par.virtualStages > 1) {
     problems.push({ path: '/parallelism/virtualStages', message: 'virtualStages > 1 needs schedule "interleaved"' });
@@ -413,7 +466,7 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
     modelOptions: modelOptionsOf(input, framework, assumptions),
     ...(framework ? { framework } : {}),
     cost: { ...(input.cost ?? {}) },
-    constraints: { ...(input.constraints ?? {}) },
+    constraints,
     search,
     ...(input.infrastructure ? { infrastructure: { ...input.infrastructure } } : {}),
     ...(input.reliability ? { reliability: { ...input.reliability } } : {}),
