@@ -51,7 +51,8 @@ async function main(): Promise<void> {
 
   const planPool = createPlanPool({
     maxThreads: ops.workerThreads,
-    maxQueue: ops.workerQueue > 0 ? ops.workerQueue : 4 * ops.workerThreads,
+    maxQueue: ops.workerQueue > 0 ? ops.workerQueue : 256 * ops.workerThreads,
+    maxWaitMs: ops.workerMaxWaitMs,
     taskTimeoutMs: ops.planTaskTimeoutMs,
   });
   const app = await buildApp({

@@ -27,7 +27,7 @@ describe('GET /metrics', () => {
   let app: App;
   beforeAll(async () => {
     app = await buildTestApp({
-      poolStats: () => ({ queueSize: 3, maxQueue: 8, threads: 2, maxThreads: 2, running: 2, completed: 10, rejectedQueueFull: 4, timedOut: 1, abandoned: 0, meanTaskMs: 100 }),
+      poolStats: () => ({ queueSize: 3, maxQueue: 8, threads: 2, maxThreads: 2, running: 2, completed: 10, rejectedQueueFull: 4, timedOut: 1, abandoned: 0, meanTaskMs: 100, meanServiceMs: 50, predictedWaitMs: 100, maxWaitMs: 2000 }),
     });
   });
   afterAll(() => app.close());

@@ -66,3 +66,29 @@ describe('plan worker pool (piscina)', () => {
     }
   });
 });
+
+describe('admission by predicted wait (issue 11)', () => {
+  const task = (): PlanTask => ({
+    kind: 'parallelism',
+    workload: workload({ model: { preset: 'gpt-3-175b' }, training: { sequenceLength: 2048, globalBatchSize: 1536 }, hardware: { gpu: 'a100-sxm-80gb', count: 1024 } }),
+  });
+
+  it('refuses a task only when its predicted wait for a thread passes the budget, not by a count', async () => {
+    // budget 1 ms: with the one thread busy, the next task would wait about one service time (≥ 1 ms)
+    const strict = createPlanPool({ maxThreads: 1, maxWaitMs: 1, maxQueue: 1000 });
+    const lenient = createPlanPool({ maxThreads: 1, maxWaitMs: 600_000, maxQueue: 1000 });
+    try {
+      const busy = strict.run(task());
+      await expect(strict.run(task())).rejects.toBeInstanceOf(PlanQueueFullError);
+      await busy;
+      expect(strict.stats().predictedWaitMs).toBe(0); // idle again: admitted at once
+      // a generous budget queues many tasks where a count of 4 per thread would have refused them
+      const all = await Promise.all(Array.from({ length: 8 }, () => lenient.run(task())));
+      expect(all.every((r) => r.ok)).toBe(true);
+      expect(lenient.stats().rejectedQueueFull).toBe(0);
+    } finally {
+      await strict.close();
+      await lenient.close();
+    }
+  }, 60_000);
+});

@@ -102,6 +102,7 @@ export const OpsConfigSchema = Type.Object(
     maxEventLoopDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, description: 'MAX_EVENT_LOOP_DELAY_MS' }),
     workerThreads: Type.Integer({ minimum: 1, maximum: 256, description: 'WORKER_THREADS' }),
     workerQueue: Type.Integer({ minimum: 0, maximum: 100_000, description: 'WORKER_QUEUE' }),
+    workerMaxWaitMs: Type.Integer({ minimum: 1, maximum: 600_000, description: 'WORKER_MAX_WAIT_MS' }),
     planTaskTimeoutMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, description: 'PLAN_TASK_TIMEOUT_MS' }),
     shutdownDelayMs: Type.Integer({ minimum: 0, maximum: 300_000, description: 'SHUTDOWN_DELAY_MS' }),
     shutdownTimeoutMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, description: 'SHUTDOWN_TIMEOUT_MS' }),
@@ -121,6 +122,7 @@ const OPS_VARIABLES: Record<keyof OpsConfig, string> = {
   maxEventLoopDelayMs: 'MAX_EVENT_LOOP_DELAY_MS',
   workerThreads: 'WORKER_THREADS',
   workerQueue: 'WORKER_QUEUE',
+  workerMaxWaitMs: 'WORKER_MAX_WAIT_MS',
   planTaskTimeoutMs: 'PLAN_TASK_TIMEOUT_MS',
   shutdownDelayMs: 'SHUTDOWN_DELAY_MS',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
@@ -144,8 +146,10 @@ export function defaultOpsConfig(cpus: number): OpsConfig {
     maxEventLoopDelayMs: 1000,
     // CPU-bound work: one thread per core, leaving one core to the event loop.
     workerThreads: Math.max(1, cpus - 1),
-    // 0 = 4 × WORKER_THREADS
+    // hard cap on waiting tasks; 0 = 256 × WORKER_THREADS (admission is by predicted wait first)
     workerQueue: 0,
+    // a planning task is refused (503 + Retry-After) when it would wait longer than this for a thread
+    workerMaxWaitMs: 2000,
     // Above the schema's largest search budget (60 s): a planning task past it is stopped.
     planTaskTimeoutMs: 90_000,
     shutdownDelayMs: 0,
@@ -174,6 +178,7 @@ export function readOpsConfigFromEnv(env: NodeJS.ProcessEnv, cpus: number): OpsC
     maxEventLoopDelayMs: integer('MAX_EVENT_LOOP_DELAY_MS', defaults.maxEventLoopDelayMs),
     workerThreads: integer('WORKER_THREADS', defaults.workerThreads),
     workerQueue: integer('WORKER_QUEUE', defaults.workerQueue),
+    workerMaxWaitMs: integer('WORKER_MAX_WAIT_MS', defaults.workerMaxWaitMs),
     planTaskTimeoutMs: integer('PLAN_TASK_TIMEOUT_MS', defaults.planTaskTimeoutMs),
     shutdownDelayMs: integer('SHUTDOWN_DELAY_MS', defaults.shutdownDelayMs),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', defaults.shutdownTimeoutMs),

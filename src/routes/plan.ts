@@ -33,9 +33,17 @@ function resolve(app: FastifyInstance, body: WorkloadInput): ResolvedWorkload {
   return resolved;
 }
 
-/** Runs a planning task off the event loop (worker pool) or in-thread, and turns input problems into a 400. */
+/**
+ * A plan whose GPU count and tensor × pipeline grid are fixed searches a few thousand layouts at most:
+ * a few milliseconds (`npm run bench`), less than the trip to a worker thread and back costs.
+ */
+function runsInThread(w: ResolvedWorkload): boolean {
+  return w.gpus !== undefined && w.fixedLayout.tensor !== undefined && w.fixedLayout.pipeline !== undefined;
+}
+
+/** Runs a planning task off the event loop (worker pool), or in-thread when it is cheap, and turns input problems into a 400. */
 async function run<K extends PlanTaskKind>(app: FastifyInstance, kind: K, workload: ResolvedWorkload) {
-  const runner = app.trainplan.planRunner ?? inThreadRunner;
+  const runner = runsInThread(workload) ? inThreadRunner : (app.trainplan.planRunner ?? inThreadRunner);
   const result = await runner({ kind, workload });
   if (!result.ok) throw new InputProblemError(result.problems);
   return result as Extract<PlanTaskResult, { kind: K }>;

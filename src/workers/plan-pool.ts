@@ -10,8 +10,13 @@ import type { PlanTask, PlanTaskResult } from '../domain/planning/index.js';
 export interface PlanPoolOptions {
   /** worker threads (default: piscina's, from the CPU count) */
   maxThreads?: number;
-  /** tasks allowed to wait for a thread before run() rejects with PlanQueueFullError (default 4 × threads) */
+  /** hard cap on tasks waiting for a thread (default 256 × threads); admission is by predicted wait first */
   maxQueue?: number;
+  /**
+   * admission: run() rejects with PlanQueueFullError when the predicted wait for a thread (tasks queued
+   * and running × the measured service time ÷ threads) exceeds this (default 2000 ms)
+   */
+  maxWaitMs?: number;
   /** a task running (or waiting) longer than this is aborted with PlanTimeoutError (default: none) */
   taskTimeoutMs?: number;
   /** worker threads kept alive while idle (default 1) */
@@ -35,6 +40,11 @@ export interface PlanPoolStats {
   abandoned: number;
   /** moving average of a task's wall time (queue wait included), ms */
   meanTaskMs: number;
+  /** moving average of a task's service time (measured on tasks that did not wait), ms */
+  meanServiceMs: number;
+  /** what a task submitted now would wait for a thread, ms */
+  predictedWaitMs: number;
+  maxWaitMs: number;
 }
 
 export interface PlanPool {
@@ -110,18 +120,24 @@ export function createPlanPool(options: PlanPoolOptions = {}): PlanPool {
     idleTimeout: 30_000,
     ...(options.maxThreads !== undefined ? { maxThreads: options.maxThreads } : {}),
   });
-  const maxQueue = options.maxQueue ?? 4 * pool.maxThreads;
+  const maxQueue = options.maxQueue ?? 256 * pool.maxThreads;
+  const maxWaitMs = options.maxWaitMs ?? 2000;
   let running = 0;
   let completed = 0;
   let rejectedQueueFull = 0;
   let timedOut = 0;
   let abandoned = 0;
-  // exponential moving average of task wall time, for Retry-After
+  // exponential moving averages of task wall time (for Retry-After) and of service time (for admission)
   let meanTaskMs = 100;
+  let meanServiceMs = 20;
+  // `running` counts every task inside pool.run, queued ones included: running − queued are on a thread
+  const predictedWaitMs = (): number =>
+    running - pool.queueSize < pool.maxThreads ? 0 : ((pool.queueSize + 1) * meanServiceMs) / Math.max(1, pool.maxThreads);
+  const full = (): boolean => pool.queueSize >= maxQueue || predictedWaitMs() > maxWaitMs;
 
   return {
     async run(task) {
-      if (pool.queueSize >= maxQueue) {
+      if (full()) {
         rejectedQueueFull++;
         throw new PlanQueueFullError(maxQueue, retryAfterSecondsFor(meanTaskMs, pool.queueSize, pool.maxThreads));
       }
@@ -131,6 +147,8 @@ export function createPlanPool(options: PlanPoolOptions = {}): PlanPool {
       const signals = [timeout, client].filter((s): s is AbortSignal => s !== undefined);
       const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
       const started = performance.now();
+      // a task that finds a free thread measures the service time itself
+      const waitless = running < pool.maxThreads && pool.queueSize === 0;
       running++;
       try {
         return await pool.run(task, signal ? { signal } : {});
@@ -147,10 +165,12 @@ export function createPlanPool(options: PlanPoolOptions = {}): PlanPool {
       } finally {
         running--;
         completed++;
-        meanTaskMs = 0.8 * meanTaskMs + 0.2 * (performance.now() - started);
+        const wallMs = performance.now() - started;
+        meanTaskMs = 0.8 * meanTaskMs + 0.2 * wallMs;
+        if (waitless) meanServiceMs = 0.8 * meanServiceMs + 0.2 * wallMs;
       }
     },
-    isFull: () => pool.queueSize >= maxQueue,
+    isFull: full,
     get queueSize() {
       return pool.queueSize;
     },
@@ -170,6 +190,9 @@ export function createPlanPool(options: PlanPoolOptions = {}): PlanPool {
         timedOut,
         abandoned,
         meanTaskMs,
+        meanServiceMs,
+        predictedWaitMs: predictedWaitMs(),
+        maxWaitMs,
       };
     },
     close: () => pool.close(),
