@@ -292,7 +292,7 @@ describe('TopK (the search\'s best-K list)', () => {
 });
 
 describe('explainRunnerUp', () => {
-  const breakdown = { compute: 40, recompute: 1, tensorComm: 2, pipelineBubble: 4, pipelineComm: 0.5, dataComm: 2, contextComm: 0, expertComm: 0, optimizer: 0.5 };
+  const breakdown = { compute: 40, recompute: 1, tensorComm: 2, pipelineBubble: 4, pipelineComm: 0.5, dataComm: 2, contextComm: 0, expertComm: 0, hostOverhead: 0, optimizer: 0.5 };
   const cand = (l: Partial<ParallelLayout>, bd: typeof breakdown, totalBytes = 60 * GiB): LayoutCandidate => ({
     parallelism: { tensor: 8, pipeline: 8, data: 128, context: 1, expert: 1, microBatchSize: 1, zeroStage: 1, recompute: 'selective', sequenceParallel: true, schedule: 'interleaved', virtualStages: 4, ...l },
     memory: { perGpu: { weightsBytes: 0, gradientsBytes: 0, optimizerBytes: 0, activationsBytes: 0, logitsBytes: 0, cudaContextBytes: 0, communicationBuffersBytes: 0, fragmentationBytes: 0, totalBytes }, gpuMemoryBytes: 80 * GiB, fits: true, mostLoadedStage: 0, inFlightMicroBatches: 8, activationBytesPerLayerPerMicroBatch: 0 },

@@ -9,6 +9,8 @@ import { readConfigFromEnvWith, type AppConfig } from './env.js';
 import { CatalogError, type CatalogProblem } from './errors.js';
 import { FrameworkEntrySchema, frameworkEntryProblems, toTrainingFramework } from './frameworks.js';
 import { HardwareEntrySchema, hardwareAcrossProblems, hardwareEntryProblems, toAccelerator, type HardwareEntry } from './hardware.js';
+import { loadStepTimeFit } from './step-time-fit.js';
+import type { StepTimeFit } from '../domain/performance/stack-fit.js';
 import { ModelPresetEntrySchema, modelPresetProblems, toModelPreset, type ModelPreset } from './models.js';
 import { parseYamlText, readYamlFile, validateCollection, type YamlSource } from './yaml-source.js';
 
@@ -32,6 +34,8 @@ export interface Catalog extends HardwareCatalog {
   presets: Map<string, ModelPreset>;
   /** training frameworks by id, file order (config/frameworks.yaml) */
   frameworks: Map<string, TrainingFramework>;
+  /** constants fitted on the measured runs (data/calibration/step-time-fit.json); absent: the hand-set generation constants */
+  stepTimeFit?: StepTimeFit;
 }
 
 /** The catalog files: hardware, model presets and training frameworks. */
@@ -40,6 +44,8 @@ export interface CatalogPaths {
   modelsPath: string;
   /** default: the shipped config/frameworks.yaml */
   frameworksPath?: string;
+  /** default: the shipped data/calibration/step-time-fit.json (npm run calibrate -- --write) */
+  stepTimeFitPath?: string;
 }
 
 function hardwareFrom(src: YamlSource): HardwareCatalog {
@@ -112,8 +118,9 @@ export function loadCatalog(paths: CatalogPaths): Catalog {
   const hardware = attempt(() => loadHardwareCatalog(paths.hardwarePath));
   const presets = attempt(() => loadModelPresets(paths.modelsPath));
   const frameworks = attempt(() => loadTrainingFrameworks(paths.frameworksPath ?? defaultCatalogPaths().frameworksPath));
-  if (!hardware || !presets || !frameworks) throw new CatalogError(problems);
-  return { ...hardware, presets, frameworks };
+  const fit = attempt(() => loadStepTimeFit(paths.stepTimeFitPath ?? defaultCatalogPaths().stepTimeFitPath));
+  if (!hardware || !presets || !frameworks || problems.length > 0) throw new CatalogError(problems);
+  return { ...hardware, presets, frameworks, ...(fit ? { stepTimeFit: fit } : {}) };
 }
 
 /** An accelerator by id or alias, case-insensitive ('H100' → h100-sxm-80gb). */
@@ -140,6 +147,7 @@ export function defaultCatalogPaths(): Required<CatalogPaths> {
     hardwarePath: join(root, 'config', 'hardware.yaml'),
     modelsPath: join(root, 'config', 'models.yaml'),
     frameworksPath: join(root, 'config', 'frameworks.yaml'),
+    stepTimeFitPath: join(root, 'data', 'calibration', 'step-time-fit.json'),
   };
 }
 

@@ -94,7 +94,7 @@ export function presentLayout(l: ParallelLayout, w: ResolvedWorkload) {
 }
 
 export function presentPerformance(p: PerformanceEstimate) {
-  return { ...p, breakdownSeconds: { ...p.breakdownSeconds } };
+  return { ...p, breakdownSeconds: { ...p.breakdownSeconds }, ...(p.stepSecondsRange ? { stepSecondsRange: { ...p.stepSecondsRange } } : {}) };
 }
 
 export function presentCost(c: CostEstimate) {
@@ -105,6 +105,7 @@ export function presentCost(c: CostEstimate) {
       gpuHours: c.cloud.gpuHours,
       priceKnown: c.cloud.priceKnown,
       priceSource: c.cloud.priceSource,
+      ...(c.cloud.totalUsdRange ? { totalUsdRange: { ...c.cloud.totalUsdRange } } : {}),
     },
     onPrem: {
       totalUsd: c.onPrem.totalUsd,
@@ -132,7 +133,7 @@ export function presentSizing(s: SizingResult) {
 }
 
 export function presentTime(t: TimeResult) {
-  return { ...t };
+  return { ...t, ...(t.daysRange ? { daysRange: { ...t.daysRange } } : {}) };
 }
 
 export function presentSearch(s: SearchResult) {

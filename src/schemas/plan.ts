@@ -134,6 +134,7 @@ export const BreakdownSchema = Type.Object(
     dataComm: Num('exposed (not overlapped) data-parallel communication'),
     contextComm: Num(),
     expertComm: Num(),
+    hostOverhead: Num('the GPU waiting for the host (CPU) to launch kernels and collectives: small per-GPU work, fitted per training framework'),
     optimizer: Num(),
   },
   { description: 'seconds per step by cause' },
@@ -147,7 +148,20 @@ export const PerformanceSchema = Type.Object({
   hfu: Num('hardware FLOPs utilisation 0..1 (counts recomputation)'),
   breakdownSeconds: BreakdownSchema,
   source: Type.Enum(['model', 'override'], { description: 'predicted by the performance model, or from efficiency.mfu' }),
+  stepSecondsRange: Type.Optional(
+    Type.Object(
+      {
+        low: Num(),
+        high: Num(),
+        confidence: Num('share of comparable measured runs whose step time fell inside (0.8)'),
+        basis: Type.String({ description: 'the calibration runs and the cross-validation the band comes from' }),
+      },
+      { description: 'the band a measured step time falls in for 80% of comparable calibration runs (same accelerator generation and framework), from cross-validated residuals (npm run calibrate); absent with efficiency.mfu' },
+    ),
+  ),
 });
+
+const RangeSchema = Type.Object({ low: Num(), high: Num(), confidence: Num() });
 
 export const TimeSchema = Type.Object({
   days: Num('wall-clock days, failure loss included (see reliability)'),
@@ -158,6 +172,7 @@ export const TimeSchema = Type.Object({
   idealGpuHours: Type.Optional(Num()),
   goodput: Type.Optional(Num('useful time / wall-clock time, 0..1')),
   failureLossDays: Type.Optional(Num('days lost to restarts, redone work and blocking checkpoints')),
+  daysRange: Type.Optional({ ...RangeSchema, description: 'days at the ends of performance.stepSecondsRange' }),
 });
 
 // --- issue 4: infrastructure, reliability, cost options (in every estimate) ---------------------------
@@ -255,6 +270,7 @@ export const CostSchema = Type.Object({
     gpuHours: Num(),
     priceKnown: Type.Boolean({ description: 'false when neither the catalog nor the request has a price (totalUsd is 0)' }),
     priceSource: Type.String(),
+    totalUsdRange: Type.Optional({ ...RangeSchema, description: 'totalUsd at the ends of performance.stepSecondsRange' }),
   }),
   onPrem: Type.Object({
     totalUsd: Num('depreciation for the days used + energy'),

@@ -26,6 +26,7 @@ export type {
   PerformanceEstimate,
   Assumption,
   SelectiveRecomputePolicy,
+  SecondsRange,
   CrossEntropyKind,
   TrainingFramework,
 } from './types.js';

@@ -179,6 +179,8 @@ export interface StepTimeBreakdown {
   dataComm: number;
   contextComm: number;
   expertComm: number;
+  /** the GPU waiting for the host to launch a layer's kernels and collectives (small per-GPU work) */
+  hostOverhead: number;
   optimizer: number;
 }
 
@@ -192,6 +194,16 @@ export interface PerformanceEstimate {
   breakdownSeconds: StepTimeBreakdown;
   /** 'model' when predicted, 'override' when efficiency.mfu was given */
   source: 'model' | 'override';
+  /** where a measured step time falls for `confidence` of comparable calibration runs (planner, from the fitted bands) */
+  stepSecondsRange?: SecondsRange;
+}
+
+export interface SecondsRange {
+  low: number;
+  high: number;
+  confidence: number;
+  /** the calibration runs and cross-validation the band comes from */
+  basis: string;
 }
 
 export interface Assumption {

@@ -162,6 +162,8 @@ export interface CloudCost {
   gpuHours: number;
   priceKnown: boolean;
   priceSource: 'request' | 'catalog' | 'unknown';
+  /** totalUsd at the ends of the step-time band (planner) */
+  totalUsdRange?: { low: number; high: number; confidence: number };
 }
 
 export interface OnPremCost {

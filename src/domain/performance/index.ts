@@ -48,9 +48,12 @@ export {
   peakFlopsForPrecision,
   prepareWorkload,
   createPerformanceEstimate,
+  SAVE_MATMULS_RECOMPUTED_GEMM_SHARE,
+  withStack,
 } from './workload-context.js';
 export type {
   PerformanceOptions,
+  StackCalibration,
   WorkloadContext,
 } from './workload-context.js';
 export {
@@ -62,3 +65,14 @@ export {
 export {
   evaluateLayoutReference,
 } from './step-time-reference.js';
+export {
+  stackCalibrationFor,
+  BAND_WIDENING_PER_DOUBLING_OUTSIDE,
+} from './stack-fit.js';
+export type {
+  StepTimeBand,
+  StepTimeFit,
+  FittedFramework,
+  FittedGroup,
+  StackLookup,
+} from './stack-fit.js';

@@ -15,7 +15,7 @@ import {
   ringLatencySeconds,
 } from './collectives.js';
 
-import { DUALPIPE_BUBBLE_STAGE_FRACTION, createPerformanceEstimate, exposedSeconds, gemmSeconds, positiveInt, type WorkloadContext } from './workload-context.js';
+import { DUALPIPE_BUBBLE_STAGE_FRACTION, SAVE_MATMULS_RECOMPUTED_GEMM_SHARE, createPerformanceEstimate, exposedSeconds, gemmSeconds, positiveInt, type WorkloadContext } from './workload-context.js';
 
 // scratch for the stage split (neither evaluation allocates for it)
 const STAGE_LAYERS: StageLayerCounts = { heaviest: 0, last: 0 };
@@ -122,7 +122,11 @@ export function evaluateLayoutReference(
   const layerFwd = attnBlockFwd + denseShare * denseMlpFwd + moeShare * moeMlpFwd;
   const layerBwd = attnBlockBwd + denseShare * denseMlpBwd + moeShare * moeMlpBwd;
   const layerGemm = attnGemm + denseShare * denseMlpGemm + moeShare * moeGemm;
-  const layerRecompute = recompute === 'full' ? layerFwd : recompute === 'selective' ? selectiveRecompute : 0;
+  // torchtitan op SAC replays every second matmul and every memory-bound op of the forward (not the attention kernel)
+  const selectiveReplay = ctx.selectiveSavesMatmuls
+    ? SAVE_MATMULS_RECOMPUTED_GEMM_SHARE * layerGemm + (hiddenBytes + denseShare * (denseMlpBytes + castDenseMlp) + castAttn) * mem
+    : selectiveRecompute;
+  const layerRecompute = recompute === 'full' ? layerFwd : recompute === 'selective' ? selectiveReplay : 0;
 
   // ---- tensor-parallel communication per layer: 2 all-reduces forward, 2 backward, 2 more when the
   // forward is recomputed (Shoeybi 2019 Fig. 4); sequence parallel swaps each for reduce-scatter +
@@ -167,7 +171,14 @@ export function evaluateLayoutReference(
   // last GPU possibly fewer plus the LM head; the slower of the two paces the pipeline (1F1B steady
   // state runs at the slowest stage, Narayanan 2021 Sec. 2.2). Even splits: L/p layers + the head.
   const split = stageLayerCounts(L, Math.min(p, L), v, STAGE_LAYERS, ctx.stageSplit);
-  const layerTime = layerFwd + layerBwd + layerRecompute + layerTpExposed + layerCpExposed + layerEpExposed;
+  // ---- host floor: the GPU runs a layer no faster than the host launches it, forward 1 pass, backward 2,
+  // full recompute 1 more, plus each tensor-parallel collective call (StackCalibration, fitted per framework);
+  // async launches hide the host entirely once the GPU work is longer (CUDA streams)
+  const gpuLayer = layerFwd + layerBwd + layerRecompute + layerTpExposed + layerCpExposed + layerEpExposed;
+  const hostLayer =
+    (recompute === 'full' ? 4 : 3) * ctx.hostSecondsPerLayerPass + (t > 1 ? tpCollectives * ctx.hostSecondsPerCollective : 0);
+  const layerHost = hostLayer > gpuLayer ? hostLayer - gpuLayer : 0;
+  const layerTime = gpuLayer + layerHost;
   const headTime = headCompute + headTp;
   const lastIsCritical = split.last * layerTime + headTime >= split.heaviest * layerTime;
   const lps = lastIsCritical ? split.last : split.heaviest;
@@ -177,7 +188,8 @@ export function evaluateLayoutReference(
   const stageTp = lps * layerTpExposed + head * headTp;
   const stageCp = lps * layerCpExposed;
   const stageEp = lps * layerEpExposed;
-  const perMicroBatch = stageCompute + stageRecompute + stageTp + stageCp + stageEp;
+  const stageHost = lps * layerHost;
+  const perMicroBatch = stageCompute + stageRecompute + stageTp + stageCp + stageEp + stageHost;
 
   // ---- pipeline: bubble (p−1)/v average stage-times (1F1B: Narayanan 2021 Sec. 2.2.1; interleaved
   // Sec. 2.2.2), the average stage being (L layers + LM head)/p, and the point-to-point sends:
@@ -260,12 +272,13 @@ export function evaluateLayoutReference(
   br.tensorComm = m * stageTp;
   br.contextComm = m * stageCp;
   br.expertComm = m * stageEp;
+  br.hostOverhead = m * stageHost;
   br.pipelineBubble = bubble;
   br.pipelineComm = pipelineComm;
   br.dataComm = dataExposed;
   br.optimizer = optimizer;
   const step =
-    br.compute + br.recompute + br.tensorComm + br.contextComm + br.expertComm + bubble + pipelineComm + dataExposed + optimizer;
+    br.compute + br.recompute + br.tensorComm + br.contextComm + br.expertComm + br.hostOverhead + bubble + pipelineComm + dataExposed + optimizer;
 
   const hwPerToken =
     recompute === 'full'

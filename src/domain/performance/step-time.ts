@@ -26,7 +26,7 @@ import {
   ringLatencySeconds,
 } from './collectives.js';
 
-import { DUALPIPE_BUBBLE_STAGE_FRACTION, createPerformanceEstimate, emptyBreakdown, exposedSeconds, gemmSeconds, peakFlopsForPrecision, positiveInt, prepareWorkload, type PerformanceOptions, type WorkloadContext } from './workload-context.js';
+import { DUALPIPE_BUBBLE_STAGE_FRACTION, SAVE_MATMULS_RECOMPUTED_GEMM_SHARE, createPerformanceEstimate, emptyBreakdown, exposedSeconds, gemmSeconds, peakFlopsForPrecision, positiveInt, prepareWorkload, type PerformanceOptions, type WorkloadContext } from './workload-context.js';
 
 // scratch for the stage split (neither evaluation allocates for it)
 const STAGE_LAYERS: StageLayerCounts = { heaviest: 0, last: 0 };
@@ -89,8 +89,8 @@ const LAYER_HEAD_COMPUTE = 2;
 const LAYER_HEAD_TP = 3;
 const LAYER_SEND_INSIDE = 4; // pipeline point-to-point send inside the scale-up domain
 const LAYER_SEND_OUTSIDE = 5;
-const LAYER_MODE = 6; // + 3·mode: layerRecompute, layerTpExposed, layerEpExposed
-const LAYER_ROW = 16;
+const LAYER_MODE = 6; // + 4·mode: layerRecompute, layerTpExposed, layerEpExposed, layerHost
+const LAYER_ROW = 24;
 // data row
 const DATA_REDUCE = 0; // reduceGradients
 const DATA_GATHER = 1; // gatherParameters
@@ -312,9 +312,12 @@ function fillLayerRow(ctx: WorkloadContext, t: number, c: number, b: number, sp:
   row[off + LAYER_HEAD_TP] = headTp;
   row[off + LAYER_SEND_INSIDE] = pointToPointSeconds(actMessage / t, true, fabric);
   row[off + LAYER_SEND_OUTSIDE] = pointToPointSeconds(actMessage / t, false, fabric);
+  const selectiveReplay = ctx.selectiveSavesMatmuls
+    ? SAVE_MATMULS_RECOMPUTED_GEMM_SHARE * layerGemm + (hiddenBytes + denseShare * (denseMlpBytes + castDenseMlp) + castAttn) * mem
+    : selectiveRecompute;
   for (let mode = 0; mode < 3; mode++) {
     const full = mode === 2;
-    const layerRecompute = full ? layerFwd : mode === 1 ? selectiveRecompute : 0;
+    const layerRecompute = full ? layerFwd : mode === 1 ? selectiveReplay : 0;
     const tpCollectives = (full ? 6 : 4) + (sp ? 1 : 0);
     const layerTpComm = tpCollectives * tpCollective;
     const layerTpExposed = exposedSeconds(layerTpComm, ctx.tensorCommOverlap, (full ? 4 : 3) * layerGemm);
@@ -325,10 +328,13 @@ function fillLayerRow(ctx: WorkloadContext, t: number, c: number, b: number, sp:
       const epComm = (full ? 6 : 4) * allToAllSeconds(a2aBytes, e, perDomain, fabric);
       layerEpExposed = moeShare * exposedSeconds(epComm, ctx.expertCommOverlap, layerFwd + layerBwd);
     }
-    const at = off + LAYER_MODE + 3 * mode;
+    const gpuLayer = layerFwd + layerBwd + layerRecompute + layerTpExposed + layerCpExposed + layerEpExposed;
+    const hostLayer = (full ? 4 : 3) * ctx.hostSecondsPerLayerPass + (t > 1 ? tpCollectives * ctx.hostSecondsPerCollective : 0);
+    const at = off + LAYER_MODE + 4 * mode;
     row[at] = layerRecompute;
     row[at + 1] = layerTpExposed;
     row[at + 2] = layerEpExposed;
+    row[at + 3] = hostLayer > gpuLayer ? hostLayer - gpuLayer : 0;
   }
 }
 
@@ -403,13 +409,14 @@ export function evaluateLayout(
       ? cache.lastLayerRow
       : layerRowOffset(ctx, cache, t, c, b, sp, e);
   const lr = cache.layerRows;
-  const at = lo + LAYER_MODE + 3 * mode;
+  const at = lo + LAYER_MODE + 4 * mode;
   const fwdBwd = lr[lo + LAYER_FWD_BWD] as number;
   const layerRecompute = lr[at] as number;
   const layerTpExposed = lr[at + 1] as number;
   const layerEpExposed = lr[at + 2] as number;
   const layerCpExposed = lr[lo + LAYER_CP] as number;
-  const layerTime = fwdBwd + layerRecompute + layerTpExposed + layerCpExposed + layerEpExposed;
+  const layerHost = lr[at + 3] as number;
+  const layerTime = fwdBwd + layerRecompute + layerTpExposed + layerCpExposed + layerEpExposed + layerHost;
   const headCompute = lr[lo + LAYER_HEAD_COMPUTE] as number;
   const headTp = lr[lo + LAYER_HEAD_TP] as number;
   const headTime = headCompute + headTp;
@@ -421,7 +428,8 @@ export function evaluateLayout(
   const stageTp = lps * layerTpExposed + head * headTp;
   const stageCp = lps * layerCpExposed;
   const stageEp = lps * layerEpExposed;
-  const perMicroBatch = stageCompute + stageRecompute + stageTp + stageCp + stageEp;
+  const stageHost = lps * layerHost;
+  const perMicroBatch = stageCompute + stageRecompute + stageTp + stageCp + stageEp + stageHost;
 
   // pipeline bubble and sends
   let bubble = 0;
@@ -469,17 +477,19 @@ export function evaluateLayout(
   const tensorComm = m * stageTp;
   const contextComm = m * stageCp;
   const expertComm = m * stageEp;
+  const hostOverhead = m * stageHost;
   const br = out.breakdownSeconds;
   br.compute = compute;
   br.recompute = recomputeSeconds;
   br.tensorComm = tensorComm;
   br.contextComm = contextComm;
   br.expertComm = expertComm;
+  br.hostOverhead = hostOverhead;
   br.pipelineBubble = bubble;
   br.pipelineComm = pipelineComm;
   br.dataComm = dataExposed;
   br.optimizer = optimizer;
-  const step = compute + recomputeSeconds + tensorComm + contextComm + expertComm + bubble + pipelineComm + dataExposed + optimizer;
+  const step = compute + recomputeSeconds + tensorComm + contextComm + expertComm + hostOverhead + bubble + pipelineComm + dataExposed + optimizer;
 
   const hwPerToken =
     mode === 2 ? ctx.hardwareFlopsPerTokenFull : mode === 1 ? ctx.hardwareFlopsPerTokenSelective : ctx.hardwareFlopsPerTokenNone;

@@ -3,7 +3,7 @@
 // accelerator's peaks and fabric, resolved overlaps), and the primitives both evaluations of a
 // layout share: the GEMM time of a shape, the exposed part of a communication, the estimate objects.
 // Constants: calibration.ts (per accelerator generation, each with its source).
-import type { Accelerator, ModelShape, ParameterCounts, PerformanceEstimate, Precision, StepTimeBreakdown, TrainingSetup } from '../core/index.js';
+import type { Accelerator, ModelShape, ParameterCounts, PerformanceEstimate, Precision, SelectiveRecomputePolicy, StepTimeBreakdown, TrainingSetup } from '../core/index.js';
 import { attentionFlopsPerToken, hardwareFlopsPerToken, modelFlopsPerToken, attentionHeadDims, type ModelShapeWithMla } from '../model/index.js';
 import { ACTIVATION_BYTES, FLASH_EFFICIENCY_BOUND, EAGER_GATED_MLP_ACTIVATION_BYTES_PER_ELEMENT, EAGER_LAYER_ELEMENTWISE_BYTES_PER_HIDDEN, EAGER_MLP_ACTIVATION_BYTES_PER_ELEMENT, GATED_MLP_ACTIVATION_BYTES_PER_ELEMENT, GRADIENT_REDUCE_BYTES, LAYER_ELEMENTWISE_BYTES_PER_HIDDEN, MLP_ACTIVATION_BYTES_PER_ELEMENT, OPTIMIZER_BYTES_PER_PARAMETER, PARAMETER_GATHER_BYTES, calibrationFor } from './calibration.js';
 import type { Fabric } from './collectives.js';
@@ -37,7 +37,30 @@ export interface PerformanceOptions {
   fusedKernels?: boolean;
   /** how layers split over pipeline chunks (layouts/rules.ts StageSplit); default 'even' */
   stageSplit?: StageSplit;
+  /** what 'selective' recomputation keeps (memory/activations.ts): attention-core (Korthikanti 2022,
+   *  recompute the attention core) or save-matmuls (torchtitan op SAC: every second matmul and all
+   *  memory-bound ops are recomputed); default attention-core */
+  selectiveRecompute?: SelectiveRecomputePolicy;
+  /** the training stack's fitted constants (data/calibration/step-time-fit.json, npm run calibrate); default: none (1, 0, 0) */
+  stack?: StackCalibration;
 }
+
+/**
+ * Constants of one training stack on one accelerator generation, fitted by `npm run calibrate` on the
+ * measured runs (scripts/calibrate.ts): few, each a mechanism rather than a per-case factor.
+ */
+export interface StackCalibration {
+  /** multiplies every per-layer kernel time (GEMMs, attention, memory-bound ops): the framework's kernels against the generation's reference stack */
+  computeTimeScale: number;
+  /** host (CPU) time to launch one forward-equivalent pass of a layer (backward counts 2): the GPU cannot run a layer faster than its launches */
+  hostSecondsPerLayerPass: number;
+  /** host time of one tensor-parallel collective call (NCCL launch and stream synchronisation), added to the layer's host time */
+  hostSecondsPerCollective: number;
+}
+
+/** torchtitan op-level SAC recomputes every second matmul of a block (torchtitan distributed/activation_checkpoint.py,
+ *  `meta[mm_count_key] % 2 == 0`): wk, wo and w3 of a Llama block, 36-37% of its forward GEMM FLOPs (Llama 3 8B and 70B). */
+export const SAVE_MATMULS_RECOMPUTED_GEMM_SHARE = 0.365;
 
 /** Everything about a workload on an accelerator that does not depend on the layout. Numbers only. */
 export interface WorkloadContext {
@@ -106,6 +129,11 @@ export interface WorkloadContext {
   memorySecondsPerByte: number;
   kernelOverheadSeconds: number;
   stepOverheadSeconds: number;
+  /** StackCalibration host times (0 without a fitted stack) */
+  hostSecondsPerLayerPass: number;
+  hostSecondsPerCollective: number;
+  /** selective recomputation replays every second matmul and the memory-bound ops (torchtitan op SAC) */
+  selectiveSavesMatmuls: boolean;
   fabric: Fabric;
   // software options, resolved
   tensorCommOverlap: number;
@@ -138,6 +166,10 @@ export function peakFlopsForPrecision(accelerator: Accelerator, precision: Preci
   else peak = pk.fp16 ?? pk.bf16;
   peak = peak ?? sixteen ?? pk.tf32 ?? pk.fp32 ?? pk.fp8;
   return peak !== undefined && peak > 0 ? peak : 1e12;
+}
+
+function nonNegative(x: number | undefined): number {
+  return x !== undefined && Number.isFinite(x) && x > 0 ? x : 0;
 }
 
 function clampFraction(x: number | undefined, fallback: number): number {
@@ -175,7 +207,7 @@ export function prepareWorkload(
   const flashOption = options.flashAttentionEfficiency;
   const flashEfficiency =
     flashOption !== undefined && Number.isFinite(flashOption) && flashOption > 0 ? Math.min(1, flashOption) : cal.flashAttentionEfficiency;
-  return {
+  const ctx: WorkloadContext = {
     L,
     h,
     // K/V exchanged by context parallelism: MLA has a per-head qk key and v value after the up-projections
@@ -223,6 +255,9 @@ export function prepareWorkload(
     memorySecondsPerByte: 1 / memBps,
     kernelOverheadSeconds: cal.kernelOverheadSeconds,
     stepOverheadSeconds: cal.stepOverheadSeconds,
+    hostSecondsPerLayerPass: 0,
+    hostSecondsPerCollective: 0,
+    selectiveSavesMatmuls: options.selectiveRecompute === 'save-matmuls',
     fabric: {
       scaleUpBytesPerSecond: Math.max(1, accelerator.scaleUpBytesPerSecond) * cal.scaleUpEfficiency,
       scaleOutBytesPerSecond: Math.max(1, accelerator.scaleOutBytesPerSecond) * cal.scaleOutEfficiency,
@@ -247,6 +282,25 @@ export function prepareWorkload(
         : shape.gatedMlp
           ? GATED_MLP_ACTIVATION_BYTES_PER_ELEMENT
           : MLP_ACTIVATION_BYTES_PER_ELEMENT,
+    cache: undefined,
+  };
+  return options.stack ? withStack(ctx, options.stack) : ctx;
+}
+
+/**
+ * The context with a training stack's fitted constants applied (a copy; `ctx` is untouched): every
+ * per-layer kernel time × computeTimeScale, and the host floor's times. `base` is the context
+ * prepareWorkload made without a stack (the calibration fit reuses it for every trial constant).
+ */
+export function withStack(base: WorkloadContext, stack: StackCalibration): WorkloadContext {
+  const scale = Number.isFinite(stack.computeTimeScale) && stack.computeTimeScale > 0 ? stack.computeTimeScale : 1;
+  return {
+    ...base,
+    gemmSecondsPerFlop: base.gemmSecondsPerFlop * scale,
+    flashSecondsPerFlop: base.flashSecondsPerFlop * scale,
+    memorySecondsPerByte: base.memorySecondsPerByte * scale,
+    hostSecondsPerLayerPass: nonNegative(stack.hostSecondsPerLayerPass),
+    hostSecondsPerCollective: nonNegative(stack.hostSecondsPerCollective),
     cache: undefined,
   };
 }
@@ -280,6 +334,7 @@ export function emptyBreakdown(): StepTimeBreakdown {
     dataComm: 0,
     contextComm: 0,
     expertComm: 0,
+    hostOverhead: 0,
     optimizer: 0,
   };
 }
@@ -297,6 +352,7 @@ class Breakdown implements StepTimeBreakdown {
   dataComm = 0;
   contextComm = 0;
   expertComm = 0;
+  hostOverhead = 0;
   optimizer = 0;
 }
 

@@ -33,6 +33,8 @@ export interface WallTime extends IdealTime {
   goodput: number;
   /** days lost to failures: restarts, redone work, blocking checkpoints */
   failureLossDays: number;
+  /** days at the ends of performance.stepSecondsRange (planner) */
+  daysRange?: { low: number; high: number; confidence: number };
 }
 
 export interface Operations {

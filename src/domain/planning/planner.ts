@@ -8,7 +8,7 @@ import { memoryFrugalLayouts, sizeForWorkload } from './gpu-sizing.js';
 import { describeLayout, layoutProblems } from '../layouts/index.js';
 import { estimateMemory } from '../memory/index.js';
 import { incompleteSearchWarning, searchLayouts, type SearchRequest, type SearchResult } from '../search/index.js';
-import { defaultMfu, estimatePerformance, peakFlopsForPrecision, performanceFromMfu } from '../performance/index.js';
+import { defaultMfu, estimatePerformance, peakFlopsForPrecision, performanceFromMfu, stackCalibrationFor } from '../performance/index.js';
 import type { ResolvedWorkload } from './workload.js';
 import { planOperations, type WorkloadWithOperations } from './operations.js';
 
@@ -41,6 +41,8 @@ export interface TimeResult {
   hours: number;
   gpuHours: number;
   steps: number;
+  /** days at the ends of performance.stepSecondsRange */
+  daysRange?: { low: number; high: number; confidence: number };
 }
 
 export interface EstimateResult {
@@ -226,6 +228,21 @@ export function planEstimate(w: ResolvedWorkload): EstimateResult {
   warnings.push(...ops.warnings);
   assumptions.push(...ops.assumptions);
 
+  // the fitted band (npm run calibrate): measured step times of comparable runs fall in it 80% of the time;
+  // time and cloud cost scale with the step time
+  let timeOut = time;
+  let costOut = cost;
+  if (performance.source === 'model') {
+    const look = stackCalibrationFor(w.stepTimeFit, w.accelerator.generation, w.framework?.id, gpus);
+    if (look) {
+      const { low, high, confidence, basis } = look.band;
+      performance = { ...performance, stepSecondsRange: { low: performance.stepSeconds * low, high: performance.stepSeconds * high, confidence, basis } };
+      timeOut = { ...time, daysRange: { low: time.days * low, high: time.days * high, confidence } };
+      if (cost.cloud.priceKnown) costOut = { ...cost, cloud: { ...cost.cloud, totalUsdRange: { low: cost.cloud.totalUsd * low, high: cost.cloud.totalUsd * high, confidence } } };
+      for (const u of look.unvalidated) warnings.push(`step time not validated on measured runs: ${u}`);
+    }
+  }
+
   if (time.days > 365) {
     warnings.push(`the run takes ${time.days.toFixed(0)} days, over a year on ${gpus} GPUs: give more GPUs (hardware.count) or a deadline (constraints.deadlineDays)`);
   }
@@ -237,5 +254,5 @@ export function planEstimate(w: ResolvedWorkload): EstimateResult {
   if (w.constraints.budgetUsd !== undefined && cost.cloud.priceKnown && cost.cloud.totalUsd > w.constraints.budgetUsd) {
     warnings.push(`the cloud cost $${Math.round(cost.cloud.totalUsd).toLocaleString('en-US')} exceeds the budget of $${Math.round(w.constraints.budgetUsd).toLocaleString('en-US')}`);
   }
-  return { workload: w, gpus, flops, chosen, performance, time, cost, sizing, infrastructure, reliability, costOptions, warnings, assumptions };
+  return { workload: w, gpus, flops, chosen, performance, time: timeOut, cost: costOut, sizing, infrastructure, reliability, costOptions, warnings, assumptions };
 }

@@ -7,7 +7,7 @@ import type { WorkloadInput } from './workload-input.js';
 import { costInputProblems, type PriceOptions, type InfrastructureOptions, type ReliabilityOptions } from '../economics/index.js';
 import { countParameters, inferShapeFromParameters, MIN_INFERABLE_PARAMETERS, shapeProblems } from '../model/index.js';
 import type { ModelOptions } from '../search/index.js';
-import { supportsPrecision, type PerformanceOptions } from '../performance/index.js';
+import { stackCalibrationFor, supportsPrecision, type PerformanceOptions, type StepTimeFit } from '../performance/index.js';
 
 export interface PresetLike {
   id: string;
@@ -35,6 +35,8 @@ export interface CatalogView {
   presets: ReadonlyMap<string, PresetLike>;
   /** training frameworks by id (config/frameworks.yaml); optional for catalogs built by hand */
   frameworks?: ReadonlyMap<string, TrainingFramework>;
+  /** constants fitted on the measured runs (data/calibration/step-time-fit.json); optional */
+  stepTimeFit?: StepTimeFit;
 }
 
 /** An accelerator by id or alias, case-insensitive. */
@@ -82,6 +84,8 @@ export interface ResolvedWorkload {
   modelOptions: ModelOptions;
   /** training.framework (default megatron-core); absent only when the catalog lists no frameworks */
   framework?: TrainingFramework;
+  /** the fitted step-time constants and bands (catalog.stepTimeFit); absent: hand-set constants, no band */
+  stepTimeFit?: StepTimeFit;
   cost: ResolvedCostInputs;
   constraints: { deadlineDays?: number; budgetUsd?: number };
   search: ResolvedSearchOptions;
@@ -300,7 +304,10 @@ function modelOptionsOf(input: WorkloadInput, framework: TrainingFramework | und
   }
   if (dropout !== undefined) memory.dropout = dropout > 0;
   if (fp32Gradients !== undefined) memory.fp32Gradients = fp32Gradients;
-  if (selective !== undefined) memory.selectivePolicy = selective;
+  if (selective !== undefined) {
+    memory.selectivePolicy = selective;
+    performance.selectiveRecompute = selective;
+  }
   if (crossEntropy !== undefined) memory.crossEntropy = crossEntropy;
   if (stageSplit !== undefined) {
     memory.stageSplit = stageSplit;
@@ -310,6 +317,13 @@ function modelOptionsOf(input: WorkloadInput, framework: TrainingFramework | und
     ...(Object.keys(performance).length > 0 ? { performance } : {}),
     ...(Object.keys(memory).length > 0 ? { memory } : {}),
   };
+}
+
+/** The model options with the training stack's fitted constants (npm run calibrate) for this generation and framework. */
+function withFittedStack(options: ModelOptions, fit: StepTimeFit | undefined, generation: string, framework: string | undefined): ModelOptions {
+  const lookup = stackCalibrationFor(fit, generation, framework, Number.NaN);
+  if (!lookup) return options;
+  return { ...options, performance: { ...(options.performance ?? {}), stack: lookup.stack } };
 }
 
 /** The training setup: precision (per accelerator when not given), optimizer, sequence, batch, tokens. */
@@ -463,8 +477,9 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
     fixedLayout,
     globalBatchPath: t.globalBatchTokens !== undefined ? '/training/globalBatchTokens' : t.globalBatchSize !== undefined ? '/training/globalBatchSize' : '/training',
     ...(input.efficiency?.mfu !== undefined ? { mfuOverride: input.efficiency.mfu } : {}),
-    modelOptions: modelOptionsOf(input, framework, assumptions),
+    modelOptions: withFittedStack(modelOptionsOf(input, framework, assumptions), catalog.stepTimeFit, accelerator.generation, framework?.id),
     ...(framework ? { framework } : {}),
+    ...(catalog.stepTimeFit ? { stepTimeFit: catalog.stepTimeFit } : {}),
     cost: { ...(input.cost ?? {}) },
     constraints,
     search,

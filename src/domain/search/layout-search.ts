@@ -318,6 +318,7 @@ const BREAKDOWN_LABELS: Record<keyof StepTimeBreakdown, string> = {
   dataComm: 'data-parallel gradient communication',
   contextComm: 'context-parallel communication',
   expertComm: 'expert all-to-all',
+  hostOverhead: 'host launch overhead',
   optimizer: 'optimizer step',
 };
 
