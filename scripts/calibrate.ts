@@ -35,13 +35,14 @@ export const MEASURED_RUNS_PATH = fileURLToPath(new URL('../data/calibration/mea
 
 export const STEP_TIME_FIT_PATH = fileURLToPath(new URL('../data/calibration/step-time-fit.json', import.meta.url));
 
-/** Every measured run resolved once as its request, with the model's inputs (nothing fitted applied). */
-export function prepareRuns(path = MEASURED_RUNS_PATH): { prepared: PreparedRun[]; refused: Evaluation['refused'] } {
-  const { stepTimeFit: _ignored, ...catalog } = loadCatalog(defaultCatalogPaths());
-  const runs = parseMeasuredRuns(readFileSync(path, 'utf8'));
-  const prepared: PreparedRun[] = [];
+type CatalogOf = ReturnType<typeof loadCatalog> | Omit<ReturnType<typeof loadCatalog>, 'stepTimeFit'>;
+type Resolved = Extract<ReturnType<typeof resolveWorkload>, { model: unknown }>;
+
+/** Every measured run as the request its source describes, resolved against `catalog`, with its layout; or why not. */
+function resolveRuns(path: string, catalog: CatalogOf): { resolved: { run: MeasuredRun; measuredSeconds: number; w: Resolved; layout: ReturnType<typeof completeLayout> }[]; refused: Evaluation['refused'] } {
+  const resolved: { run: MeasuredRun; measuredSeconds: number; w: Resolved; layout: ReturnType<typeof completeLayout> }[] = [];
   const refused: Evaluation['refused'] = [];
-  for (const run of runs) {
+  for (const run of parseMeasuredRuns(readFileSync(path, 'utf8'))) {
     const measuredSeconds = measuredStepSeconds(run);
     if (measuredSeconds === undefined || !(measuredSeconds > 0)) {
       refused.push({ run, reason: 'no measured step time' });
@@ -57,15 +58,24 @@ export function prepareRuns(path = MEASURED_RUNS_PATH): { prepared: PreparedRun[
       refused.push({ run, reason: w.problems.map((p) => `${p.path}: ${p.message}`).join('; ') });
       continue;
     }
-    const layout = completeLayout(w.fixedLayout, w.gpus ?? run.hardware.count);
+    resolved.push({ run, measuredSeconds, w, layout: completeLayout(w.fixedLayout, w.gpus ?? run.hardware.count) });
+  }
+  return { resolved, refused };
+}
+
+/** Every measured run resolved once as its request, with the model's inputs (nothing fitted applied). */
+export function prepareRuns(path = MEASURED_RUNS_PATH): { prepared: PreparedRun[]; refused: Evaluation['refused'] } {
+  const { stepTimeFit: _ignored, ...catalog } = loadCatalog(defaultCatalogPaths());
+  const { resolved, refused } = resolveRuns(path, catalog);
+  const prepared = resolved.map(({ run, measuredSeconds, w, layout }): PreparedRun => {
     const framework = w.framework?.id ?? 'megatron-core';
     const generation = w.accelerator.generation.toLowerCase();
     const { stack: _none, ...options } = w.modelOptions.performance ?? {};
-    prepared.push({
+    return {
       run, source: run.source, framework, generation, group: `${generation}/${framework}`, gpus: run.hardware.count, measuredSeconds,
       shape: w.model.shape, counts: w.model.counts, training: w.training, layout, accelerator: w.accelerator, options,
-    });
-  }
+    };
+  });
   return { prepared, refused };
 }
 
@@ -81,33 +91,15 @@ export function readStepTimeFit(path = STEP_TIME_FIT_PATH): StepTimeFit | undefi
 /** Predicted step time of every measured run with the shipped catalog, frameworks and fitted constants. */
 export function evaluateMeasuredRuns(path = MEASURED_RUNS_PATH): Evaluation {
   const catalog = loadCatalog(defaultCatalogPaths());
-  const runs = parseMeasuredRuns(readFileSync(path, 'utf8'));
-  const errors: RunError[] = [];
-  const refused: Evaluation['refused'] = [];
-  for (const run of runs) {
-    const measuredSeconds = measuredStepSeconds(run);
-    if (measuredSeconds === undefined || !(measuredSeconds > 0)) {
-      refused.push({ run, reason: 'no measured step time' });
-      continue;
-    }
-    const mapped = requestOf(run);
-    if ('reason' in mapped) {
-      refused.push({ run, reason: mapped.reason });
-      continue;
-    }
-    const w = resolveWorkload(mapped.request, catalog, { defaultSearchMaxEvaluations: DEFAULT_MAX_EVALUATIONS });
-    if ('problems' in w) {
-      refused.push({ run, reason: w.problems.map((p) => `${p.path}: ${p.message}`).join('; ') });
-      continue;
-    }
-    const layout = completeLayout(w.fixedLayout, w.gpus ?? run.hardware.count);
+  const { resolved, refused } = resolveRuns(path, catalog);
+  const errors: RunError[] = resolved.map(({ run, measuredSeconds, w, layout }) => {
     const perf = estimatePerformance(w.model.shape, w.model.counts, w.training, layout, w.accelerator, w.modelOptions.performance);
     const look = stackCalibrationFor(catalog.stepTimeFit, w.accelerator.generation, w.framework?.id, run.hardware.count);
-    errors.push({
+    return {
       run, measuredSeconds, predictedSeconds: perf.stepSeconds, error: perf.stepSeconds / measuredSeconds - 1,
       ...(look ? { bandLow: perf.stepSeconds * look.band.low, bandHigh: perf.stepSeconds * look.band.high } : {}),
-    });
-  }
+    };
+  });
   return { errors, refused };
 }
 
