@@ -14,6 +14,7 @@ import { resolveWorkload } from '../src/domain/planning/index.js';
 import { measuredStepSeconds, parseMeasuredRuns, requestOf, type MeasuredRun } from './calibration/measured-runs.js';
 import { buildStepTimeFit, crossValidate, fitConstants, predictSeconds, stackOf, type PreparedRun } from './calibration/fit.js';
 import { stackCalibrationFor, type StepTimeFit } from '../src/domain/performance/stack-fit.js';
+import { loadStepTimeFit } from '../src/config/step-time-fit.js';
 
 export interface RunError {
   run: MeasuredRun;
@@ -79,13 +80,9 @@ export function prepareRuns(path = MEASURED_RUNS_PATH): { prepared: PreparedRun[
   return { prepared, refused };
 }
 
-/** The shipped fit, as the service loads it (undefined when the file is absent). */
+/** The shipped fit, loaded and checked as the service loads it (undefined when the file is absent). */
 export function readStepTimeFit(path = STEP_TIME_FIT_PATH): StepTimeFit | undefined {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as StepTimeFit;
-  } catch {
-    return undefined;
-  }
+  return loadStepTimeFit(path);
 }
 
 /** Predicted step time of every measured run with the shipped catalog, frameworks and fitted constants. */
@@ -163,7 +160,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (process.argv.includes('--write')) {
     const out = {
       about: 'Fitted by `npm run calibrate -- --write` (scripts/calibrate.ts, scripts/calibration/fit.ts) on data/calibration/measured-runs.jsonl; read by the service (src/config/catalog.ts). Do not edit by hand.',
-      objective: 'mean over sources of mean |ln(predicted/measured)| + 0.01·(ln x − ln prior)² per constant; bands: 10th-90th percentile of cross-validated ln(measured/predicted), sources weighted equally',
+      objective: 'mean over sources of mean |ln(predicted/measured)|, a source weighing √(its runs), + 0.01·(ln x − ln prior)² per constant; bands: 10th-90th percentile of cross-validated ln(measured/predicted), sources weighted equally',
       ...shipped,
     };
     writeFileSync(STEP_TIME_FIT_PATH, `${JSON.stringify(out, null, 2)}\n`);

@@ -9,8 +9,8 @@
 // constant to its prior where the runs do not constrain it (host 10 µs per pass and per collective,
 // scale 1). Coordinate descent, 3 sweeps: per constant a log-space grid, then golden section.
 // Cross-validation: leave-one-source-out (each source predicted from constants fitted without it,
-// the prior where nothing else constrains them) for the error; 5-fold by run within a group for
-// its band, widened by the group's spread across sources when it has several.
+// the prior where nothing else constrains them) for the error, and for the band of a group with
+// several sources; 5-fold by run for the band of a group with one source.
 import type { Accelerator, ModelShape, ParallelLayout, ParameterCounts, TrainingSetup } from '../../src/domain/core/index.js';
 import { evaluateLayout, prepareWorkload, withStack, type PerformanceOptions, type StackCalibration, type WorkloadContext } from '../../src/domain/performance/index.js';
 import type { FittedFramework, FittedGroup, StepTimeBand, StepTimeFit } from '../../src/domain/performance/stack-fit.js';
@@ -147,14 +147,6 @@ function round(x: number): number {
   return Number(x.toPrecision(4));
 }
 
-export function quantile(xs: readonly number[], q: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const i = Math.min(s.length - 1, Math.max(0, q * (s.length - 1)));
-  const lo = Math.floor(i), hi = Math.ceil(i);
-  return s[lo]! + (s[hi]! - s[lo]!) * (i - lo);
-}
-
 export interface CrossValidation {
   /** predicted seconds of every run from constants fitted without its source */
   looPredicted: Map<PreparedRun, number>;
@@ -215,8 +207,7 @@ export function buildStepTimeFit(runs: readonly PreparedRun[], cv: CrossValidati
   for (const g of [...new Set(runs.map((r) => r.group))].sort()) {
     const mine = runs.filter((r) => r.group === g);
     const sources = [...new Set(mine.map((r) => r.source))].sort();
-    // several sources: leave-one-source-out residuals (what a new source of this group sees);
-    // one source: its 5-fold residuals, with the spread of every source's leave-one-out median shift added
+    // several sources: leave-one-source-out residuals (what a new source of this group sees); one source: its 5-fold residuals
     let band: StepTimeBand;
     if (sources.length > 1) {
       band = bandOf(mine.map((r) => ({ source: r.source, measured: r.measuredSeconds, predicted: cv.looPredicted.get(r)! })), `${mine.length} runs of ${sources.join(', ')}, leave-one-source-out residuals`);
