@@ -1,13 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { OPENAPI_JSON_PATH, renderOpenApi } from '../scripts/export-openapi.js';
+import { CLIENT_TYPES_PATH, OPENAPI_JSON_PATH, renderClientTypes, renderOpenApi } from '../scripts/export-openapi.js';
 
 describe('openapi/openapi.json', () => {
   it('is what the routes produce (run `npm run openapi` after changing a schema)', async () => {
     const { json } = await renderOpenApi();
     const committed = readFileSync(OPENAPI_JSON_PATH, 'utf8');
     expect(committed === json, 'openapi/openapi.json is stale: run `npm run openapi` and commit it').toBe(true);
+  });
+
+  it('has a typed client whose types are what openapi-typescript makes of it (issue 12)', async () => {
+    const types = await renderClientTypes(readFileSync(OPENAPI_JSON_PATH, 'utf8'));
+    const committed = readFileSync(CLIENT_TYPES_PATH, 'utf8');
+    expect(committed === types, 'src/client/openapi-types.ts is stale: run `npm run openapi` and commit it').toBe(true);
+    // every POST operation of the document is a typed method of the client
+    expect(types).toContain('"/v1/estimate": {');
+    expect(types).toMatch(/estimate: \{\s+parameters/);
   });
 
   it('is a valid OpenAPI 3.1 document', async () => {
