@@ -18,6 +18,7 @@ COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 COPY --chown=node:node config ./config
+COPY --chown=node:node web ./web
 COPY --chown=node:node data/calibration/step-time-fit.json ./data/calibration/step-time-fit.json
 USER node
 EXPOSE 3000

@@ -5,7 +5,8 @@ import { problemPlugin } from './plugins/problem.js';
 import { swaggerPlugin } from './plugins/swagger.js';
 import { FieldProblemSchema, ProblemSchema } from './schemas/problem.js';
 import { catalogRoutes } from './routes/catalog.js';
-import { healthRoutes, rootRoute } from './routes/health.js';
+import { healthRoutes } from './routes/health.js';
+import { plannerPagePlugin } from './plugins/planner-page.js';
 import { planRoutes } from './routes/plan.js';
 import { procurementRoutes } from './routes/procurement.js';
 import { csvPlugin } from './plugins/csv.js';
@@ -131,7 +132,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(csvPlugin);
   await app.register(swaggerPlugin, { apiKeys: (options.security?.apiKeys?.length ?? 0) > 0 });
   await app.register(healthRoutes);
-  await app.register(rootRoute);
+  await app.register(plannerPagePlugin);
   await app.register(catalogRoutes, { prefix: '/v1' });
   await app.register(planRoutes, { prefix: '/v1' });
   await app.register(procurementRoutes, { prefix: '/v1' });

@@ -314,10 +314,18 @@ describe('catalog, health and documentation', () => {
 });
 
 describe('HTTP semantics (issue 11)', () => {
-  it('GET / leads a person to the documentation', async () => {
+  it('GET / is the planner page, with its script, styles and libraries served by the service itself (issue 12)', async () => {
     const res = await app.inject({ method: 'GET', url: '/' });
-    expect(res.statusCode).toBe(302);
-    expect(res.headers.location).toBe('/docs');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    const assets = [...res.body.matchAll(/(?:src|href)="(\/planner\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(assets).toEqual(expect.arrayContaining(['/planner/planner.js', '/planner/planner.css', '/planner/vendor/chart.umd.min.js']));
+    expect(res.body).not.toMatch(/https?:\/\/(?!localhost)/); // no CDN
+    for (const url of [...assets, '/planner/vendor/openapi-fetch.mjs']) {
+      const asset = await app.inject({ method: 'GET', url });
+      expect(asset.statusCode, url).toBe(200);
+      expect(asset.headers['content-type'], url).toMatch(/^text\/(javascript|css)/);
+    }
   });
 
   it('answers 405 with Allow for a wrong method on a known path, 404 for an unknown path', async () => {

@@ -153,10 +153,10 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return typeof header === 'string' && header !== '' ? header.trim() : undefined;
 }
 
-/** Paths open without a key: probes, metrics (keep them on the cluster network) and the API documentation. */
+/** Paths open without a key: probes, metrics (keep them on the cluster network), the API documentation and the planner page (its API calls carry the key). */
 export function isPublicPath(url: string): boolean {
   const path = url.split('?')[0] ?? '';
-  return path === '/' || path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/');
+  return path === '/' || path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/') || path.startsWith('/planner/');
 }
 
 // --- the plugin --------------------------------------------------------------------------------------

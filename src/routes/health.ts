@@ -22,8 +22,3 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 };
-
-/** GET / sends a person to the API's documentation (the planner page will live here). */
-export const rootRoute: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs', 302));
-};
