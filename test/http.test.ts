@@ -115,7 +115,8 @@ describe('input handling', () => {
   it.each(badInputs)('%s → 400 problem+json naming %s', async (_name, mutate, path) => {
     const payload = structuredClone(base) as any;
     mutate(payload);
-    for (const url of ['/v1/estimate', '/v1/memory']) {
+    // /v1/memory without hardware answers the whole model (test/whole-model-memory.test.ts)
+    for (const url of path === '/hardware' ? ['/v1/estimate'] : ['/v1/estimate', '/v1/memory']) {
       const res = await post(url, payload);
       expect(res.statusCode, res.body).toBe(400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -382,5 +383,42 @@ describe("the guide's questions, directly (issue 11)", () => {
     const body = res.json();
     expect(body.time.days).toBeGreaterThan(365);
     expect(body.warnings.some((w: string) => w.includes('over a year'))).toBe(true);
+  });
+});
+
+describe('unknown money is null, never 0 (docs/API.md)', () => {
+  it('an accelerator with no cloud price answers null cloud cost, is not on the frontier, and CSV leaves the cell empty', async () => {
+    const body = {
+      model: { preset: 'llama-2-70b' }, training: { tokens: '2T' }, hardware: { count: 512 },
+      compare: { accelerators: ['gb200-nvl72', 'h100-sxm-80gb'], searchMaxEvaluations: 20000 },
+    };
+    const res = await post('/v1/compare', body);
+    expect(res.statusCode, res.body).toBe(200);
+    const entries = res.json().entries as any[];
+    const gb200 = entries.find((e) => e.accelerator === 'gb200-nvl72');
+    const h100 = entries.find((e) => e.accelerator === 'h100-sxm-80gb');
+    expect(gb200.cloudPriceKnown).toBe(false);
+    expect(gb200.cloudUsd).toBeNull();
+    expect(gb200.gpuHourUsd).toBeNull();
+    expect(gb200.costUsd).toBeNull();
+    expect(gb200.onFrontier).toBe(false);
+    expect(h100.costUsd).toBeGreaterThan(0);
+    expect(res.json().frontier.map((f: any) => f.accelerator)).toEqual(['h100-sxm-80gb']);
+    const csv = await app.inject({ method: 'POST', url: '/v1/compare', payload: body, headers: { accept: 'text/csv' } });
+    const rows = parseCsvObjects(csv.body);
+    expect(rows.find((r) => r.accelerator === 'gb200-nvl72')!.cloudUsd).toBe('');
+  });
+
+  it('an estimate with no cloud price answers null totalUsd, gpuHourUsd and no range', async () => {
+    const res = await post('/v1/estimate', { model: { preset: 'llama-3.1-8b' }, training: { tokens: '100B' }, hardware: { gpu: 'gb200-nvl72', count: 72 } });
+    expect(res.statusCode, res.body).toBe(200);
+    const cloud = res.json().cost.cloud;
+    expect(cloud.priceKnown).toBe(false);
+    expect(cloud.totalUsd).toBeNull();
+    expect(cloud.gpuHourUsd).toBeNull();
+    expect(cloud.totalUsdRange).toBeUndefined();
+    // a price the request gives makes it known
+    const priced = await post('/v1/estimate', { model: { preset: 'llama-3.1-8b' }, training: { tokens: '100B' }, hardware: { gpu: 'gb200-nvl72', count: 72 }, cost: { gpuHourUsd: 6 } });
+    expect(priced.json().cost.cloud.totalUsd).toBeCloseTo(priced.json().time.gpuHours * 6, 0);
   });
 });

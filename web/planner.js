@@ -79,9 +79,9 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const input = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
 /** @param {number} bytes */
 const gib = (bytes) => (bytes / GIB).toFixed(1);
-/** @param {number} value @param {boolean} [known] */
+/** @param {number | null} value null where the API knows no price @param {boolean} [known] */
 function usd(value, known = true) {
-  if (!known) return 'price unknown';
+  if (!known || value === null) return 'price unknown';
   if (Math.abs(value) >= 1e9) return `$${(value / 1e9).toFixed(2)}B`;
   if (Math.abs(value) >= 1e6) return `$${(value / 1e6).toFixed(2)}M`;
   if (Math.abs(value) >= 1e3) return `$${(value / 1e3).toFixed(1)}k`;
@@ -528,7 +528,7 @@ const pointLabels = {
 
 /** @param {Answer<'compareAccelerators'>} c @param {Answer<'estimate'>} e */
 function renderCompare(c, e) {
-  const plotted = c.entries.filter((x) => x.status === 'ok' && x.costKnown);
+  const plotted = c.entries.flatMap((x) => (x.status === 'ok' && x.costUsd !== null ? [{ ...x, costUsd: x.costUsd }] : []));
   const frontier = c.frontier.filter((f) => plotted.some((p) => p.accelerator === f.accelerator)).sort((a, b) => a.days - b.days);
   draw('compare-chart', {
     type: 'scatter',
@@ -570,7 +570,7 @@ function renderSweep(s) {
       labels: ok.map(xOf),
       datasets: [
         { label: 'days', data: ok.map((p) => p.days), borderColor: '#3b6fb6', backgroundColor: '#3b6fb6', yAxisID: 'days' },
-        { label: 'cloud cost, $M', data: ok.map((p) => (p.cloudPriceKnown ? p.cloudUsd / 1e6 : null)), borderColor: '#e69138', backgroundColor: '#e69138', yAxisID: 'cost' },
+        { label: 'cloud cost, $M', data: ok.map((p) => (p.cloudUsd === null ? null : p.cloudUsd / 1e6)), borderColor: '#e69138', backgroundColor: '#e69138', yAxisID: 'cost' },
       ],
     },
     options: {

@@ -5,8 +5,9 @@ import type { Answer } from '../client/index.js';
 const GIB = 1024 ** 3;
 
 export const gib = (bytes: number): string => `${(bytes / GIB).toFixed(1)} GiB`;
-export function usd(value: number, known = true): string {
-  if (!known) return 'unknown';
+/** Dollars in short form; 'unknown' where the API answers null (no price). */
+export function usd(value: number | null, known = true): string {
+  if (!known || value === null) return 'unknown';
   const abs = Math.abs(value);
   if (abs >= 1e9) return `$${(value / 1e9).toFixed(2)}B`;
   if (abs >= 1e6) return `$${(value / 1e6).toFixed(2)}M`;
@@ -45,7 +46,7 @@ function notes(warnings: readonly string[], assumptions: readonly { field: strin
 
 type Memory = Answer<'estimateMemory'>;
 
-function memoryRows(m: Pick<Memory, 'perGpu' | 'gpuMemoryBytes' | 'fits'>): [string, string][] {
+function memoryRows(m: Pick<Answer<'estimate'>['memory'], 'perGpu' | 'gpuMemoryBytes' | 'fits'>): [string, string][] {
   const p = m.perGpu;
   return [
     ['weights', gib(p.weightsBytes)],
@@ -96,7 +97,7 @@ export function estimateText(a: Answer<'estimate'>): string {
       ['GPU-hours', si(a.time.gpuHours)],
       [
         'cloud',
-        `${usd(cloud.totalUsd, cloud.priceKnown)}${cloud.totalUsdRange && cloud.priceKnown ? ` (${usd(cloud.totalUsdRange.low)}–${usd(cloud.totalUsdRange.high)})` : ''} at $${cloud.gpuHourUsd.toFixed(2)}/GPU-hour`,
+        `${usd(cloud.totalUsd, cloud.priceKnown)}${cloud.totalUsdRange && cloud.priceKnown ? ` (${usd(cloud.totalUsdRange.low)}–${usd(cloud.totalUsdRange.high)})` : ''} at ${cloud.gpuHourUsd === null ? 'unknown price' : `$${cloud.gpuHourUsd.toFixed(2)}`}/GPU-hour`,
       ],
       ['on premises', `${usd(a.cost.onPrem.totalUsd, a.cost.onPrem.priceKnown)} (depreciation + energy; capital ${usd(a.cost.onPrem.capitalUsd, a.cost.onPrem.priceKnown)})`],
       ['energy', `${si(a.cost.energy.kwh)} kWh, ${si(a.cost.energy.co2Kg)} kg CO2`],
@@ -107,7 +108,25 @@ export function estimateText(a: Answer<'estimate'>): string {
 }
 
 export function memoryText(a: Memory): string {
-  return [`memory per GPU (most loaded, stage ${a.mostLoadedStage}):`, ...table(memoryRows(a)), '', `layout: ${layoutText(a.parallelism)}`, ...notes(a.warnings, a.assumptions)].join('\n');
+  const t = a.total;
+  const whole = [
+    `whole model (${si(a.model.parameters)} parameters, before any split; ${t.microBatchSize} sequence(s) of activations, recompute ${t.recompute}):`,
+    ...table([
+      ['weights', gib(t.weightsBytes)],
+      ['gradients', gib(t.gradientsBytes)],
+      ['optimizer', gib(t.optimizerBytes)],
+      ['activations', gib(t.activationsBytes)],
+      ['total', gib(t.totalBytes)],
+    ]),
+    '',
+    'by precision (weights alone / training total):',
+    ...table(a.byPrecision.map((p) => [p.precision, `${gib(p.weightsBytes)} / ${gib(p.totalBytes)}`])),
+  ];
+  const { perGpu, gpuMemoryBytes, fits, parallelism } = a;
+  const perGpuLines = perGpu && gpuMemoryBytes !== undefined && fits !== undefined && parallelism
+    ? ['', `memory per GPU (most loaded, stage ${a.mostLoadedStage}):`, ...table(memoryRows({ perGpu, gpuMemoryBytes, fits })), '', `layout: ${layoutText(parallelism)}`]
+    : [];
+  return [...whole, ...perGpuLines, ...notes(a.warnings, a.assumptions)].join('\n');
 }
 
 export function flopsText(a: Answer<'estimateFlops'>): string {

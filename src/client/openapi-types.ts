@@ -167,7 +167,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Per-GPU memory of the most loaded GPU, term by term */
+        /**
+         * Memory: the whole model, and per GPU term by term
+         * @description Without hardware: what training the model takes in all (total) and its weights and training total in every precision (byPrecision). With hardware: also the most loaded GPU of the layout, term by term, against the accelerator's memory.
+         */
         post: operations["estimateMemory"];
         delete?: never;
         options?: never;
@@ -1825,10 +1828,12 @@ export interface operations {
                         };
                         cost: {
                             cloud: {
-                                totalUsd: number;
-                                gpuHourUsd: number;
+                                /** @description GPU-hours × gpuHourUsd; null when the price is unknown */
+                                totalUsd: number | null;
+                                /** @description null when the price is unknown */
+                                gpuHourUsd: number | null;
                                 gpuHours: number;
-                                /** @description false when neither the catalog nor the request has a price (totalUsd is 0) */
+                                /** @description false when neither the catalog nor the request has a price (totalUsd and gpuHourUsd are null) */
                                 priceKnown: boolean;
                                 priceSource: string;
                                 /** @description totalUsd at the ends of performance.stepSecondsRange */
@@ -1839,13 +1844,15 @@ export interface operations {
                                 };
                             };
                             onPrem: {
-                                /** @description depreciation for the days used + energy */
-                                totalUsd: number;
-                                /** @description purchase price of the GPUs */
-                                capitalUsd: number;
-                                depreciationUsd: number;
+                                /** @description depreciation for the days used + energy; null when the price is unknown */
+                                totalUsd: number | null;
+                                /** @description purchase price of the GPUs; null when the price is unknown */
+                                capitalUsd: number | null;
+                                /** @description null when the price is unknown */
+                                depreciationUsd: number | null;
                                 energyUsd: number;
-                                purchaseUsdPerGpu: number;
+                                /** @description null when the price is unknown */
+                                purchaseUsdPerGpu: number | null;
                                 depreciationYears: number;
                                 priceKnown: boolean;
                             };
@@ -1988,14 +1995,17 @@ export interface operations {
                             }[];
                             purchase: {
                                 priceKnown: boolean;
-                                purchaseUsdPerGpu: number;
-                                capitalUsd: number;
-                                depreciationUsd: number;
+                                /** @description null when the price is unknown */
+                                purchaseUsdPerGpu: number | null;
+                                /** @description null when the price is unknown */
+                                capitalUsd: number | null;
+                                /** @description null when the price is unknown */
+                                depreciationUsd: number | null;
                                 energyUsd: number;
-                                /** @description depreciation + energy: the run's share when the hardware is kept */
-                                depreciatedTotalUsd: number;
-                                /** @description capital + energy: the cash a purchase needs */
-                                cashOutlayUsd: number;
+                                /** @description depreciation + energy: the run's share when the hardware is kept; null when the price is unknown */
+                                depreciatedTotalUsd: number | null;
+                                /** @description capital + energy: the cash a purchase needs; null when the price is unknown */
+                                cashOutlayUsd: number | null;
                                 depreciationYears: number;
                             };
                             /** @description the cheapest way to pay for this run (absent when no price is known) */
@@ -2281,7 +2291,7 @@ export interface operations {
                         /** @description snapshot to host memory and write in the background (default true) */
                         asyncCheckpoint?: boolean;
                     };
-                    hardware: {
+                    hardware?: {
                         /** @description an id from GET /v1/hardware */
                         gpu: string;
                         /** @description GPUs; when left out the service sizes it */
@@ -2291,14 +2301,37 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description total and byPrecision always; perGpu, fits, parallelism and the rest of the per-GPU breakdown when the request names hardware */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        perGpu: {
+                        total: {
+                            /** @description weights in the training precision */
+                            weightsBytes: number;
+                            gradientsBytes: number;
+                            /** @description optimizer states (and the fp32 master copy in mixed precision) */
+                            optimizerBytes: number;
+                            /** @description one micro-batch of every layer's saved activations, with the loss's logits */
+                            activationsBytes: number;
+                            /** @description weights + gradients + optimizer + activations: what training takes before any split (no per-GPU overheads) */
+                            totalBytes: number;
+                            /** @description sequences of activations counted (parallelism.microBatchSize, else 1) */
+                            microBatchSize: number;
+                            /** @enum {unknown} */
+                            recompute: "none" | "selective" | "full";
+                        };
+                        byPrecision: {
+                            /** @enum {unknown} */
+                            precision: "fp32" | "fp16" | "bf16" | "fp8";
+                            /** @description the weights alone stored in this format (checkpoint or inference copy): parameters × 4, 2 or 1 bytes */
+                            weightsBytes: number;
+                            /** @description training in this precision's recipe: weights, gradients, optimizer states and one micro-batch of activations */
+                            totalBytes: number;
+                        }[];
+                        perGpu?: {
                             weightsBytes: number;
                             gradientsBytes: number;
                             optimizerBytes: number;
@@ -2314,16 +2347,16 @@ export interface operations {
                             fragmentationBytes: number;
                             totalBytes: number;
                         };
-                        gpuMemoryBytes: number;
-                        fits: boolean;
+                        gpuMemoryBytes?: number;
+                        fits?: boolean;
                         /** @description gpuMemoryBytes − totalBytes (negative when it does not fit) */
-                        headroomBytes: number;
+                        headroomBytes?: number;
                         /** @description pipeline stage of the most loaded GPU (0-based) */
-                        mostLoadedStage: number;
+                        mostLoadedStage?: number;
                         /** @description micro-batches of activations that stage holds at peak */
-                        inFlightMicroBatches: number;
-                        activationBytesPerLayerPerMicroBatch: number;
-                        parallelism: {
+                        inFlightMicroBatches?: number;
+                        activationBytesPerLayerPerMicroBatch?: number;
+                        parallelism?: {
                             tensor: number;
                             pipeline: number;
                             data: number;
@@ -2340,6 +2373,37 @@ export interface operations {
                             gpus: number;
                             /** @description gradient-accumulation micro-batches per pipeline per step */
                             microBatchesPerStep: number;
+                        };
+                        model: {
+                            /** @description all parameters (stable) */
+                            parameters: number;
+                            /** @description parameters one token touches; = parameters for dense models (stable) */
+                            activeParameters: number;
+                            /** @description input embedding V·h */
+                            embeddingParameters: number;
+                            /** @description LM head V·h; 0 when tied */
+                            lmHeadParameters: number;
+                            /** @enum {unknown} */
+                            source: "preset" | "parameters" | "architecture";
+                            presetId?: string;
+                            architecture: {
+                                layers: number;
+                                hiddenSize: number;
+                                attentionHeads: number;
+                                kvHeads: number;
+                                headDim: number;
+                                ffnHiddenSize: number;
+                                vocabSize: number;
+                                gatedMlp: boolean;
+                                tiedEmbeddings: boolean;
+                                moe?: {
+                                    experts: number;
+                                    activeExperts: number;
+                                    expertFfnHiddenSize: number;
+                                    sharedExperts: number;
+                                    denseLayers: number;
+                                };
+                            };
                         };
                         warnings: string[];
                         assumptions: components["schemas"]["Assumption"][];
@@ -3688,10 +3752,12 @@ export interface operations {
                 content: {
                     "application/json": {
                         cloud: {
-                            totalUsd: number;
-                            gpuHourUsd: number;
+                            /** @description GPU-hours × gpuHourUsd; null when the price is unknown */
+                            totalUsd: number | null;
+                            /** @description null when the price is unknown */
+                            gpuHourUsd: number | null;
                             gpuHours: number;
-                            /** @description false when neither the catalog nor the request has a price (totalUsd is 0) */
+                            /** @description false when neither the catalog nor the request has a price (totalUsd and gpuHourUsd are null) */
                             priceKnown: boolean;
                             priceSource: string;
                             /** @description totalUsd at the ends of performance.stepSecondsRange */
@@ -3702,13 +3768,15 @@ export interface operations {
                             };
                         };
                         onPrem: {
-                            /** @description depreciation for the days used + energy */
-                            totalUsd: number;
-                            /** @description purchase price of the GPUs */
-                            capitalUsd: number;
-                            depreciationUsd: number;
+                            /** @description depreciation for the days used + energy; null when the price is unknown */
+                            totalUsd: number | null;
+                            /** @description purchase price of the GPUs; null when the price is unknown */
+                            capitalUsd: number | null;
+                            /** @description null when the price is unknown */
+                            depreciationUsd: number | null;
                             energyUsd: number;
-                            purchaseUsdPerGpu: number;
+                            /** @description null when the price is unknown */
+                            purchaseUsdPerGpu: number | null;
                             depreciationYears: number;
                             priceKnown: boolean;
                         };
@@ -4096,21 +4164,24 @@ export interface operations {
                             tokensPerSecond: number;
                             mfu: number;
                             tflopsPerGpu: number;
-                            cloudUsd: number;
+                            /** @description GPU-hours × gpuHourUsd; null when the price is unknown */
+                            cloudUsd: number | null;
                             cloudPriceKnown: boolean;
-                            gpuHourUsd: number;
-                            /** @description depreciation over the run + energy */
-                            onPremUsd: number;
+                            /** @description null when the price is unknown */
+                            gpuHourUsd: number | null;
+                            /** @description depreciation over the run + energy; null when the price is unknown */
+                            onPremUsd: number | null;
                             onPremPriceKnown: boolean;
-                            capitalUsd: number;
+                            /** @description null when the price is unknown */
+                            capitalUsd: number | null;
                             energyKwh: number;
                             co2Kg: number;
                             facilityPeakKw: number;
                             networkSufficient: boolean;
                             checkpointBytes: number;
                             searchComplete: boolean;
-                            /** @description cost on the costBasis (0 when unknown) */
-                            costUsd: number;
+                            /** @description cost on the costBasis; null when the price is unknown */
+                            costUsd: number | null;
                             costKnown: boolean;
                             meetsDeadline?: boolean;
                             deadlineLimit?: string;
@@ -4175,21 +4246,24 @@ export interface operations {
                             tokensPerSecond: number;
                             mfu: number;
                             tflopsPerGpu: number;
-                            cloudUsd: number;
+                            /** @description GPU-hours × gpuHourUsd; null when the price is unknown */
+                            cloudUsd: number | null;
                             cloudPriceKnown: boolean;
-                            gpuHourUsd: number;
-                            /** @description depreciation over the run + energy */
-                            onPremUsd: number;
+                            /** @description null when the price is unknown */
+                            gpuHourUsd: number | null;
+                            /** @description depreciation over the run + energy; null when the price is unknown */
+                            onPremUsd: number | null;
                             onPremPriceKnown: boolean;
-                            capitalUsd: number;
+                            /** @description null when the price is unknown */
+                            capitalUsd: number | null;
                             energyKwh: number;
                             co2Kg: number;
                             facilityPeakKw: number;
                             networkSufficient: boolean;
                             checkpointBytes: number;
                             searchComplete: boolean;
-                            /** @description cost on the costBasis (0 when unknown) */
-                            costUsd: number;
+                            /** @description cost on the costBasis; null when the price is unknown */
+                            costUsd: number | null;
                             costKnown: boolean;
                             meetsDeadline?: boolean;
                             deadlineLimit?: string;
@@ -5008,13 +5082,16 @@ export interface operations {
                             tokensPerSecond: number;
                             mfu: number;
                             tflopsPerGpu: number;
-                            cloudUsd: number;
+                            /** @description GPU-hours × gpuHourUsd; null when the price is unknown */
+                            cloudUsd: number | null;
                             cloudPriceKnown: boolean;
-                            gpuHourUsd: number;
-                            /** @description depreciation over the run + energy */
-                            onPremUsd: number;
+                            /** @description null when the price is unknown */
+                            gpuHourUsd: number | null;
+                            /** @description depreciation over the run + energy; null when the price is unknown */
+                            onPremUsd: number | null;
                             onPremPriceKnown: boolean;
-                            capitalUsd: number;
+                            /** @description null when the price is unknown */
+                            capitalUsd: number | null;
                             energyKwh: number;
                             co2Kg: number;
                             facilityPeakKw: number;
@@ -5074,13 +5151,16 @@ export interface operations {
                             tokensPerSecond: number;
                             mfu: number;
                             tflopsPerGpu: number;
-                            cloudUsd: number;
+                            /** @description GPU-hours × gpuHourUsd; null when the price is unknown */
+                            cloudUsd: number | null;
                             cloudPriceKnown: boolean;
-                            gpuHourUsd: number;
-                            /** @description depreciation over the run + energy */
-                            onPremUsd: number;
+                            /** @description null when the price is unknown */
+                            gpuHourUsd: number | null;
+                            /** @description depreciation over the run + energy; null when the price is unknown */
+                            onPremUsd: number | null;
                             onPremPriceKnown: boolean;
-                            capitalUsd: number;
+                            /** @description null when the price is unknown */
+                            capitalUsd: number | null;
                             energyKwh: number;
                             co2Kg: number;
                             facilityPeakKw: number;

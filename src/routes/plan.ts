@@ -3,7 +3,8 @@ import { PLANNER_ROUTE } from '../plugins/pressure.js';
 import type { FastifyInstance } from 'fastify';
 import { InputProblemError } from '../domain/core/index.js';
 import { trainingFlops } from '../domain/model/index.js';
-import { inThreadRunner, type PlanTaskKind, type PlanTaskResult, timeFor, resolveModelTraining, resolveWorkload, type ResolvedWorkload } from '../domain/planning/index.js';
+import { wholeModelMemory } from '../domain/memory/index.js';
+import { inThreadRunner, type PlanTaskKind, type PlanTaskResult, timeFor, resolveModelStack, resolveModelTraining, resolveWorkload, type ResolvedWorkload } from '../domain/planning/index.js';
 import { problemResponses } from '../schemas/problem.js';
 import {
   CostResponseSchema,
@@ -13,7 +14,7 @@ import {
   ParallelismResponseSchema,
   SizingResponseSchema,
 } from '../schemas/plan.js';
-import { FlopsRequestSchema, WorkloadSchema, type WorkloadInput } from '../schemas/workload.js';
+import { FlopsRequestSchema, MemoryRequestSchema, WorkloadSchema, type WorkloadInput } from '../schemas/workload.js';
 import {
   presentCost,
   presentEstimate,
@@ -21,6 +22,7 @@ import {
   presentHardware,
   presentLayout,
   presentMemory,
+  presentWholeModelMemory,
   presentModel,
   presentPerformance,
   presentSizing,
@@ -75,17 +77,42 @@ export const planRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: PLANNER_ROUTE,
       schema: {
         tags: ['plan'],
-        summary: 'Per-GPU memory of the most loaded GPU, term by term',
-        body,
+        summary: 'Memory: the whole model, and per GPU term by term',
+        description:
+          'Without hardware: what training the model takes in all (total) and its weights and training total in every precision (byPrecision). ' +
+          'With hardware: also the most loaded GPU of the layout, term by term, against the accelerator\'s memory.',
+        body: MemoryRequestSchema,
         response: { 200: MemoryResponseSchema, ...problemResponses },
       },
     },
     async (request) => {
-      const w = resolve(app, request.body);
+      const input = request.body;
+      const microBatchSize = input.parallelism?.microBatchSize ?? 1;
+      const recompute = input.parallelism?.recompute ?? 'none';
+      if (!input.hardware) {
+        const resolved = resolveModelStack(input, app.trainplan.catalog);
+        if ('problems' in resolved) throw new InputProblemError(resolved.problems);
+        const whole = wholeModelMemory(resolved.model.shape, resolved.model.counts, resolved.training, resolved.memoryOptions, microBatchSize, recompute);
+        const perGpuFields = Object.keys(input.parallelism ?? {}).filter((k) => k !== 'microBatchSize' && k !== 'recompute');
+        return {
+          ...presentWholeModelMemory(whole),
+          model: presentModel(resolved),
+          warnings: [
+            ...resolved.warnings,
+            ...(perGpuFields.length > 0 ? [`parallelism.${perGpuFields.join(', parallelism.')} split the model over GPUs: give hardware (gpu, count) for the per-GPU breakdown; without it only the whole model is answered`] : []),
+          ],
+          // tokens and batch size do not change the memory: their defaults are not part of this answer
+          assumptions: resolved.assumptions.filter((a) => a.field !== '/training/tokens' && a.field !== '/training/globalBatchSize'),
+        };
+      }
+      const w = resolve(app, input as WorkloadInput);
       const { value } = await run(app, 'memory', w);
+      const whole = wholeModelMemory(w.model.shape, w.model.counts, w.training, w.modelOptions.memory, microBatchSize, recompute);
       return {
+        ...presentWholeModelMemory(whole),
         ...presentMemory(value.chosen.memory),
         parallelism: presentLayout(value.chosen.layout, w),
+        model: presentModel(w),
         warnings: value.warnings,
         assumptions: value.assumptions,
       };

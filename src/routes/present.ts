@@ -3,6 +3,7 @@ import type { CostEstimate, CostOptions, InfrastructureEstimate, ReliabilityEsti
 import type { FlopsEstimate } from '../domain/model/index.js';
 import { type EstimateResult, type SizingResult, type TimeResult, type ResolvedWorkload, trainingPeakFlopsPerSecond } from '../domain/planning/index.js';
 import type { SearchResult } from '../domain/search/index.js';
+import type { WholeModelMemory } from '../domain/memory/index.js';
 import type { MemoryEstimate, ParallelLayout, PerformanceEstimate } from '../domain/core/index.js';
 
 export function presentModel(w: Pick<ResolvedWorkload, 'model'>) {
@@ -84,6 +85,13 @@ export function presentMemory(m: MemoryEstimate) {
   };
 }
 
+export function presentWholeModelMemory(m: WholeModelMemory) {
+  return {
+    total: { ...m.total, microBatchSize: m.microBatchSize, recompute: m.recompute },
+    byPrecision: m.byPrecision.map((p) => ({ ...p })),
+  };
+}
+
 export function presentLayout(l: ParallelLayout, w: ResolvedWorkload) {
   const gpus = l.tensor * l.pipeline * l.data * l.context;
   return {
@@ -97,22 +105,27 @@ export function presentPerformance(p: PerformanceEstimate) {
   return { ...p, breakdownSeconds: { ...p.breakdownSeconds }, ...(p.stepSecondsRange ? { stepSecondsRange: { ...p.stepSecondsRange } } : {}) };
 }
 
+/** Unknown money is null, never 0 (docs/API.md): the domain keeps 0 with its priceKnown flag, the answer says null. */
+export function usdIfKnown(usd: number, known: boolean): number | null {
+  return known ? usd : null;
+}
+
 export function presentCost(c: CostEstimate) {
   return {
     cloud: {
-      totalUsd: c.cloud.totalUsd,
-      gpuHourUsd: c.cloud.gpuHourUsd,
+      totalUsd: usdIfKnown(c.cloud.totalUsd, c.cloud.priceKnown),
+      gpuHourUsd: usdIfKnown(c.cloud.gpuHourUsd, c.cloud.priceKnown),
       gpuHours: c.cloud.gpuHours,
       priceKnown: c.cloud.priceKnown,
       priceSource: c.cloud.priceSource,
       ...(c.cloud.totalUsdRange ? { totalUsdRange: { ...c.cloud.totalUsdRange } } : {}),
     },
     onPrem: {
-      totalUsd: c.onPrem.totalUsd,
-      capitalUsd: c.onPrem.capitalUsd,
-      depreciationUsd: c.onPrem.depreciationUsd,
+      totalUsd: usdIfKnown(c.onPrem.totalUsd, c.onPrem.priceKnown),
+      capitalUsd: usdIfKnown(c.onPrem.capitalUsd, c.onPrem.priceKnown),
+      depreciationUsd: usdIfKnown(c.onPrem.depreciationUsd, c.onPrem.priceKnown),
       energyUsd: c.onPrem.energyUsd,
-      purchaseUsdPerGpu: c.onPrem.purchaseUsdPerGpu,
+      purchaseUsdPerGpu: usdIfKnown(c.onPrem.purchaseUsdPerGpu, c.onPrem.priceKnown),
       depreciationYears: c.onPrem.depreciationYears,
       priceKnown: c.onPrem.priceKnown,
     },
@@ -191,7 +204,14 @@ export function presentReliability(r: ReliabilityEstimate) {
 export function presentCostOptions(c: CostOptions) {
   return {
     rental: c.rental.map((r) => ({ ...r })),
-    purchase: { ...c.purchase },
+    purchase: {
+      ...c.purchase,
+      purchaseUsdPerGpu: usdIfKnown(c.purchase.purchaseUsdPerGpu, c.purchase.priceKnown),
+      capitalUsd: usdIfKnown(c.purchase.capitalUsd, c.purchase.priceKnown),
+      depreciationUsd: usdIfKnown(c.purchase.depreciationUsd, c.purchase.priceKnown),
+      depreciatedTotalUsd: usdIfKnown(c.purchase.depreciatedTotalUsd, c.purchase.priceKnown),
+      cashOutlayUsd: usdIfKnown(c.purchase.cashOutlayUsd, c.purchase.priceKnown),
+    },
     ...(c.cheapest ? { cheapest: { ...c.cheapest } } : {}),
   };
 }

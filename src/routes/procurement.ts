@@ -25,6 +25,7 @@ import {
   type SweepRequest,
 } from '../schemas/procurement.js';
 import type { WorkloadInput } from '../schemas/workload.js';
+import { usdIfKnown } from './present.js';
 
 const CSV_NOTE = ' Send Accept: text/csv for the rows as RFC 4180 CSV.';
 const produces = ['application/json', 'text/csv'];
@@ -114,12 +115,12 @@ function presentEvaluation(e: Evaluation) {
     tokensPerSecond: p?.tokensPerSecond ?? 0,
     mfu: p?.mfu ?? 0,
     tflopsPerGpu: p?.tflopsPerGpu ?? 0,
-    cloudUsd: ops?.cost.cloud.totalUsd ?? 0,
+    cloudUsd: ops ? usdIfKnown(ops.cost.cloud.totalUsd, ops.cost.cloud.priceKnown) : null,
     cloudPriceKnown: ops?.cost.cloud.priceKnown ?? false,
-    gpuHourUsd: ops?.cost.cloud.gpuHourUsd ?? 0,
-    onPremUsd: ops?.cost.onPrem.totalUsd ?? 0,
+    gpuHourUsd: ops ? usdIfKnown(ops.cost.cloud.gpuHourUsd, ops.cost.cloud.priceKnown) : null,
+    onPremUsd: ops ? usdIfKnown(ops.cost.onPrem.totalUsd, ops.cost.onPrem.priceKnown) : null,
     onPremPriceKnown: ops?.cost.onPrem.priceKnown ?? false,
-    capitalUsd: ops?.cost.onPrem.capitalUsd ?? 0,
+    capitalUsd: ops ? usdIfKnown(ops.cost.onPrem.capitalUsd, ops.cost.onPrem.priceKnown) : null,
     energyKwh: ops?.cost.energy.kwh ?? 0,
     co2Kg: ops?.cost.energy.co2Kg ?? 0,
     facilityPeakKw: ops?.infrastructure.power.facilityPeakKw ?? 0,
@@ -132,7 +133,7 @@ function presentEvaluation(e: Evaluation) {
 function presentCompareEntry(c: CompareEntry) {
   return {
     ...presentEvaluation(c.evaluation),
-    costUsd: c.costUsd,
+    costUsd: usdIfKnown(c.costUsd, c.costKnown),
     costKnown: c.costKnown,
     ...(c.meetsDeadline !== undefined ? { meetsDeadline: c.meetsDeadline } : {}),
     ...(c.deadlineLimit ? { deadlineLimit: c.deadlineLimit } : {}),

@@ -5,6 +5,9 @@ import { Type, type Static } from 'typebox';
 
 const Num = (description?: string) => Type.Number(description ? { description } : {});
 const Int = (description?: string) => Type.Integer(description ? { description } : {});
+/** Money that may be unknown: null (with its priceKnown flag false) where no price exists, never 0. */
+export const UsdOrNull = (description?: string) =>
+  Type.Union([Type.Number(), Type.Null()], { description: `${description ? `${description}; ` : ''}null when the price is unknown` });
 
 export const AssumptionSchema = Type.Object(
   {
@@ -252,12 +255,12 @@ export const CostOptionsSchema = Type.Object({
   rental: Type.Array(RentalOptionSchema),
   purchase: Type.Object({
     priceKnown: Type.Boolean(),
-    purchaseUsdPerGpu: Num(),
-    capitalUsd: Num(),
-    depreciationUsd: Num(),
+    purchaseUsdPerGpu: UsdOrNull(),
+    capitalUsd: UsdOrNull(),
+    depreciationUsd: UsdOrNull(),
     energyUsd: Num(),
-    depreciatedTotalUsd: Num('depreciation + energy: the run\'s share when the hardware is kept'),
-    cashOutlayUsd: Num('capital + energy: the cash a purchase needs'),
+    depreciatedTotalUsd: UsdOrNull('depreciation + energy: the run\'s share when the hardware is kept'),
+    cashOutlayUsd: UsdOrNull('capital + energy: the cash a purchase needs'),
     depreciationYears: Num(),
   }),
   cheapest: Type.Optional(Type.Object({ kind: Type.Enum(['request', 'onDemand', 'reserved', 'spot', 'purchase']), totalUsd: Num() }, { description: 'the cheapest way to pay for this run (absent when no price is known)' })),
@@ -265,19 +268,19 @@ export const CostOptionsSchema = Type.Object({
 
 export const CostSchema = Type.Object({
   cloud: Type.Object({
-    totalUsd: Num(),
-    gpuHourUsd: Num(),
+    totalUsd: UsdOrNull('GPU-hours × gpuHourUsd'),
+    gpuHourUsd: UsdOrNull(),
     gpuHours: Num(),
-    priceKnown: Type.Boolean({ description: 'false when neither the catalog nor the request has a price (totalUsd is 0)' }),
+    priceKnown: Type.Boolean({ description: 'false when neither the catalog nor the request has a price (totalUsd and gpuHourUsd are null)' }),
     priceSource: Type.String(),
     totalUsdRange: Type.Optional({ ...RangeSchema, description: 'totalUsd at the ends of performance.stepSecondsRange' }),
   }),
   onPrem: Type.Object({
-    totalUsd: Num('depreciation for the days used + energy'),
-    capitalUsd: Num('purchase price of the GPUs'),
-    depreciationUsd: Num(),
+    totalUsd: UsdOrNull('depreciation for the days used + energy'),
+    capitalUsd: UsdOrNull('purchase price of the GPUs'),
+    depreciationUsd: UsdOrNull(),
     energyUsd: Num(),
-    purchaseUsdPerGpu: Num(),
+    purchaseUsdPerGpu: UsdOrNull(),
     depreciationYears: Num(),
     priceKnown: Type.Boolean(),
   }),
@@ -338,7 +341,37 @@ export const EstimateSchema = Type.Object(
 
 const WithNotes = { warnings: Type.Array(Type.String()), assumptions: Type.Array(AssumptionSchema) };
 
-export const MemoryResponseSchema = Type.Object({ ...MemorySchema.properties, parallelism: ParallelismOutSchema, ...WithNotes });
+/** The whole model before it is split over GPUs (POST /v1/memory, with or without hardware). */
+export const WholeModelMemorySchema = Type.Object({
+  weightsBytes: Num('weights in the training precision'),
+  gradientsBytes: Num(),
+  optimizerBytes: Num('optimizer states (and the fp32 master copy in mixed precision)'),
+  activationsBytes: Num('one micro-batch of every layer\'s saved activations, with the loss\'s logits'),
+  totalBytes: Num('weights + gradients + optimizer + activations: what training takes before any split (no per-GPU overheads)'),
+  microBatchSize: Int('sequences of activations counted (parallelism.microBatchSize, else 1)'),
+  recompute: Type.Enum(['none', 'selective', 'full']),
+});
+
+export const MemoryByPrecisionSchema = Type.Object({
+  precision: Type.Enum(['fp32', 'fp16', 'bf16', 'fp8']),
+  weightsBytes: Num('the weights alone stored in this format (checkpoint or inference copy): parameters × 4, 2 or 1 bytes'),
+  totalBytes: Num('training in this precision\'s recipe: weights, gradients, optimizer states and one micro-batch of activations'),
+});
+
+export const MemoryResponseSchema = Type.Object({
+  total: WholeModelMemorySchema,
+  byPrecision: Type.Array(MemoryByPrecisionSchema),
+  perGpu: Type.Optional(MemorySchema.properties.perGpu),
+  gpuMemoryBytes: Type.Optional(MemorySchema.properties.gpuMemoryBytes),
+  fits: Type.Optional(MemorySchema.properties.fits),
+  headroomBytes: Type.Optional(MemorySchema.properties.headroomBytes),
+  mostLoadedStage: Type.Optional(MemorySchema.properties.mostLoadedStage),
+  inFlightMicroBatches: Type.Optional(MemorySchema.properties.inFlightMicroBatches),
+  activationBytesPerLayerPerMicroBatch: Type.Optional(MemorySchema.properties.activationBytesPerLayerPerMicroBatch),
+  parallelism: Type.Optional(ParallelismOutSchema),
+  model: ModelOutSchema,
+  ...WithNotes,
+}, { description: 'total and byPrecision always; perGpu, fits, parallelism and the rest of the per-GPU breakdown when the request names hardware' });
 export const FlopsResponseSchema = Type.Object({ ...FlopsSchema.properties, model: ModelOutSchema, ...WithNotes });
 export const CostResponseSchema = Type.Object({ ...CostSchema.properties, time: TimeSchema, hardware: HardwareOutSchema, ...WithNotes });
 export const SizingResponseSchema = Type.Object({ ...SizingSchema.properties, ...WithNotes });

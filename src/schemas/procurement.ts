@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { LIMITS } from '../domain/core/index.js';
-import { AssumptionSchema, LayoutSchema } from './plan.js';
+import { AssumptionSchema, LayoutSchema, UsdOrNull } from './plan.js';
 import {
   Count,
   HardwareInputSchema,
@@ -139,12 +139,12 @@ const EvaluationFields = {
   tokensPerSecond: Num(),
   mfu: Num(),
   tflopsPerGpu: Num(),
-  cloudUsd: Num(),
+  cloudUsd: UsdOrNull('GPU-hours × gpuHourUsd'),
   cloudPriceKnown: Type.Boolean(),
-  gpuHourUsd: Num(),
-  onPremUsd: Num('depreciation over the run + energy'),
+  gpuHourUsd: UsdOrNull(),
+  onPremUsd: UsdOrNull('depreciation over the run + energy'),
   onPremPriceKnown: Type.Boolean(),
-  capitalUsd: Num(),
+  capitalUsd: UsdOrNull(),
   energyKwh: Num(),
   co2Kg: Num(),
   facilityPeakKw: Num(),
@@ -155,7 +155,7 @@ const EvaluationFields = {
 
 export const CompareEntrySchema = Type.Object({
   ...EvaluationFields,
-  costUsd: Num('cost on the costBasis (0 when unknown)'),
+  costUsd: UsdOrNull('cost on the costBasis'),
   costKnown: Type.Boolean(),
   meetsDeadline: Type.Optional(Type.Boolean()),
   deadlineLimit: Type.Optional(Type.String()),

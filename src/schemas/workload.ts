@@ -201,6 +201,9 @@ export const WorkloadSchema = Type.Object({ ...WorkloadParts, hardware: Hardware
 export type WorkloadInput = Static<typeof WorkloadSchema>;
 
 /** POST /v1/flops: the workload with hardware optional (training FLOPs need no accelerator). */
+/** POST /v1/memory: the workload with hardware optional (without it, the whole-model memory alone). */
+export const MemoryRequestSchema = Type.Object({ ...WorkloadParts, hardware: Type.Optional(HardwareInputSchema) }, { additionalProperties: false, $id: 'MemoryRequest' });
+
 export const FlopsRequestSchema = Type.Object({ ...WorkloadParts, hardware: Type.Optional(HardwareInputSchema) }, { additionalProperties: false, $id: 'FlopsRequest' });
 
 // The domain describes the same body in its own terms (src/domain/planning/workload-input.ts); this

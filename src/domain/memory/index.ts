@@ -50,3 +50,12 @@ export {
 export type {
   MemoryContext,
 } from './per-gpu.js';
+export {
+  WEIGHT_BYTES_PER_PARAMETER,
+  wholeModelMemory,
+} from './whole-model.js';
+export type {
+  WholeModelTotal,
+  WholeModelByPrecision,
+  WholeModelMemory,
+} from './whole-model.js';

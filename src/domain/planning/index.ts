@@ -25,6 +25,7 @@ export {
   sequencesForBatchTokens,
   resolveWorkload,
   resolveModelTraining,
+  resolveModelStack,
   DEFAULT_FRAMEWORK,
   priceOptionsOf,
 } from './workload.js';

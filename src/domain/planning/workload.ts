@@ -410,6 +410,25 @@ export function resolveModelTraining(
   };
 }
 
+/**
+ * A workload without hardware, resolved for what depends on the model and the training stack only
+ * (the whole-model memory): model, training, and the framework's memory options with their
+ * assumptions. The precision defaults as for no accelerator (bf16).
+ */
+export function resolveModelStack(
+  input: Omit<WorkloadInput, 'hardware'>,
+  catalog: CatalogView,
+): { model: ResolvedWorkload['model']; training: TrainingSetup; memoryOptions: MemoryOptions; warnings: string[]; assumptions: Assumption[] } | { problems: FieldProblem[] } {
+  const resolved = resolveModelTraining(input, catalog);
+  if ('problems' in resolved) return resolved;
+  const problems: FieldProblem[] = [];
+  const withHardware = input as WorkloadInput;
+  const framework = resolveFramework(withHardware, catalog, problems, resolved.assumptions);
+  if (problems.length > 0) return { problems };
+  const options = modelOptionsOf(withHardware, framework, resolved.assumptions);
+  return { ...resolved, memoryOptions: options.memory ?? {} };
+}
+
 export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, options: ResolveOptions): ResolvedWorkload | { problems: FieldProblem[] } {
   const problems: FieldProblem[] = [];
   const assumptions: Assumption[] = [];
