@@ -5339,7 +5339,14 @@ export interface operations {
                             gpu: string;
                             count: number;
                             days: number;
+                            /** @description cluster.mfu when given; else the step-time model's MFU for the compute-optimal model on this cluster (its best layout) */
                             mfu: number;
+                            /** @description share of the days spent on useful steps (failures and restarts removed; 1 when cluster.mfu is given) */
+                            goodput: number;
+                            /** @enum {unknown} */
+                            mfuSource: "request" | "step-time-model" | "default";
+                            /** @description the layout the step-time model chose for the compute-optimal model */
+                            layout?: string;
                             peakFlopsPerSecond: number;
                         };
                         optimal?: {
@@ -5413,7 +5420,14 @@ export interface operations {
                             gpu: string;
                             count: number;
                             days: number;
+                            /** @description cluster.mfu when given; else the step-time model's MFU for the compute-optimal model on this cluster (its best layout) */
                             mfu: number;
+                            /** @description share of the days spent on useful steps (failures and restarts removed; 1 when cluster.mfu is given) */
+                            goodput: number;
+                            /** @enum {unknown} */
+                            mfuSource: "request" | "step-time-model" | "default";
+                            /** @description the layout the step-time model chose for the compute-optimal model */
+                            layout?: string;
                             peakFlopsPerSecond: number;
                         };
                         optimal?: {

@@ -365,7 +365,7 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/scaling',
     {
-      config: { csvRows: 'laws' },
+      config: { ...PLANNER_ROUTE, csvRows: 'laws' },
       schema: {
         tags: ['procurement'],
         summary: 'Compute-optimal sizing (Chinchilla) and whether a model is under- or over-trained',
@@ -383,7 +383,80 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 };
 
-function scalingAnswer(app: FastifyInstance, body: ScalingRequest) {
+interface ClusterCompute {
+  gpu: string; count: number; days: number; mfu: number; goodput: number; mfuSource: 'request' | 'step-time-model' | 'default';
+  layout?: string; peakFlopsPerSecond: number; computeFlops: number;
+}
+
+/** Fixed-point steps of the cluster's MFU (the model depends on the compute, the MFU on the model); 3 settle within 1% here. */
+const CLUSTER_MFU_STEPS = 4;
+/** The run the cluster's MFU is planned for: sequences of 4,096 tokens, about 4M tokens per batch (Llama 2, Touvron et al. 2023 Sec. 2.2). */
+const CLUSTER_SEQUENCE_LENGTH = 4096;
+const CLUSTER_BATCH_TOKENS = 4 * 1024 * 1024;
+
+/**
+ * The compute a cluster delivers in its days. With cluster.mfu: GPUs × days × 86,400 s × peak × MFU.
+ * Otherwise the same step-time model as /v1/estimate: the compute-optimal model (20 tokens per
+ * parameter) for a guessed compute is planned on the cluster, its MFU and goodput give the compute,
+ * and the guess is repeated until the MFU settles (a fixed point: the model depends on the compute).
+ */
+async function clusterCompute(
+  app: FastifyInstance,
+  c: { gpu: string; count: number; days: number; precision: Precision; peak: number; mfu?: number },
+  fallbackMfu: number,
+  warnings: string[],
+  assumptions: Assumption[],
+): Promise<ClusterCompute> {
+  const base = { gpu: c.gpu, count: c.count, days: c.days, peakFlopsPerSecond: c.peak };
+  if (c.mfu !== undefined) return { ...base, mfu: c.mfu, goodput: 1, mfuSource: 'request', computeFlops: computeFromCluster(c.count, c.days, c.peak, c.mfu) };
+  // a batch every data-parallel degree of the cluster divides: about 4M tokens (Llama 2/3) in whole multiples of the node count
+  const gpusPerNode = app.trainplan.catalog.accelerators.get(c.gpu)?.gpusPerNode ?? 8;
+  const batchUnit = c.count % gpusPerNode === 0 ? c.count / gpusPerNode : c.count;
+  const globalBatchSize = Math.max(1, Math.round(CLUSTER_BATCH_TOKENS / CLUSTER_SEQUENCE_LENGTH / batchUnit)) * batchUnit;
+  let mfu = fallbackMfu;
+  let goodput = 1;
+  let planned: { mfu: number; goodput: number; layout: string; parameters: number } | undefined;
+  for (let step = 0; step < CLUSTER_MFU_STEPS; step++) {
+    const optimal = computeOptimal(computeFromCluster(c.count, c.days, c.peak, mfu * goodput)).ruleOfThumb;
+    const w = resolveWorkload(
+      {
+        model: { parameters: Math.max(1e8, Math.round(optimal.parameters)) },
+        training: { tokens: Math.max(1e9, Math.round(optimal.tokens)), precision: c.precision, sequenceLength: CLUSTER_SEQUENCE_LENGTH, globalBatchSize },
+        hardware: { gpu: c.gpu, count: c.count },
+        search: { maxEvaluations: DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS },
+      },
+      app.trainplan.catalog,
+      { defaultSearchMaxEvaluations: app.trainplan.searchMaxEvaluations },
+    );
+    if ('problems' in w) break;
+    let result;
+    try {
+      result = (await runTask(app, 'estimate', w, { kind: 'compare', workloads: [], options: { costBasis: 'cloud', searchMaxEvaluations: DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS } })).value;
+    } catch (error) {
+      if (error instanceof InputProblemError) break;
+      throw error;
+    }
+    if (!result.chosen.memory.fits) break;
+    const settled = planned !== undefined && Math.abs(result.performance.mfu - planned.mfu) <= 0.01 * planned.mfu;
+    planned = { mfu: result.performance.mfu, goodput: result.reliability?.goodput ?? 1, layout: describeLayout(result.chosen.layout), parameters: w.model.counts.totalParameters };
+    mfu = planned.mfu;
+    goodput = planned.goodput;
+    if (settled) break;
+  }
+  if (!planned) {
+    warnings.push(`the compute-optimal model for this cluster could not be planned on ${c.count} ${c.gpu}: compute at the documented default MFU ${(fallbackMfu * 100).toFixed(0)}% instead`);
+    assumptions.push({ field: '/cluster/mfu', value: fallbackMfu, reason: 'documented default MFU for the generation (no layout of the compute-optimal model fits the cluster)' });
+    return { ...base, mfu: fallbackMfu, goodput: 1, mfuSource: 'default', computeFlops: computeFromCluster(c.count, c.days, c.peak, fallbackMfu) };
+  }
+  assumptions.push({
+    field: '/cluster/mfu',
+    value: planned.mfu,
+    reason: `the step-time model's MFU for the compute-optimal model (${(planned.parameters / 1e9).toFixed(1)}B parameters) on ${c.count} ${c.gpu} (${planned.layout}; sequences of ${CLUSTER_SEQUENCE_LENGTH}, batch ${globalBatchSize}), goodput ${(planned.goodput * 100).toFixed(1)}%: the same model as /v1/estimate`,
+  });
+  return { ...base, mfu: planned.mfu, goodput: planned.goodput, mfuSource: 'step-time-model', layout: planned.layout, computeFlops: computeFromCluster(c.count, c.days, c.peak, planned.mfu * planned.goodput) };
+}
+
+async function scalingAnswer(app: FastifyInstance, body: ScalingRequest) {
   const catalog = app.trainplan.catalog;
   const problems: FieldProblem[] = [];
   const warnings: string[] = [];
@@ -395,23 +468,24 @@ function scalingAnswer(app: FastifyInstance, body: ScalingRequest) {
   if (body.tokens !== undefined && body.model === undefined) problems.push({ path: '/tokens', message: 'tokens needs a model to assess' });
 
   let computeFlops: number | undefined;
-  let cluster: { gpu: string; count: number; days: number; mfu: number; peakFlopsPerSecond: number } | undefined;
+  let cluster: ClusterCompute | undefined;
   if (body.computeFlops !== undefined) {
     const c = parseCount(body.computeFlops);
     if (c === undefined || !Number.isFinite(c) || c < 1e15 || c > 1e32) problems.push({ path: '/computeFlops', message: 'must be a FLOP count from 1e15 to 1e32 (e.g. 5.76e23 or "576e21")' });
     else computeFlops = c;
   }
-  if (body.cluster !== undefined) {
+  if (body.cluster !== undefined && problems.length === 0) {
     const a = lookupAccelerator(catalog, body.cluster.gpu);
     if (!a) problems.push({ path: '/cluster/gpu', message: `unknown accelerator "${body.cluster.gpu}"; known ids: ${[...catalog.accelerators.keys()].sort().join(', ')}` });
     else {
       const precision: Precision = body.cluster.precision ?? 'bf16';
-      const peak = peakFlopsForPrecision(a, precision);
-      const mfu = body.cluster.mfu ?? defaultMfu(a);
-      if (body.cluster.mfu === undefined) assumptions.push({ field: '/cluster/mfu', value: mfu, reason: `documented default MFU for ${a.generation} (calibration.ts)` });
       if (body.cluster.precision === undefined) assumptions.push({ field: '/cluster/precision', value: precision, reason: 'bf16 mixed precision is the default for LLM training' });
-      computeFlops = computeFromCluster(body.cluster.count, body.cluster.days, peak, mfu);
-      cluster = { gpu: a.id, count: body.cluster.count, days: body.cluster.days, mfu, peakFlopsPerSecond: peak };
+      const peak = peakFlopsForPrecision(a, precision);
+      if (!(peak > 0)) problems.push({ path: '/cluster/precision', message: `${a.id} has no ${precision} tensor-core peak` });
+      else {
+        cluster = await clusterCompute(app, { gpu: a.id, count: body.cluster.count, days: body.cluster.days, precision, peak, ...(body.cluster.mfu !== undefined ? { mfu: body.cluster.mfu } : {}) }, defaultMfu(a), warnings, assumptions);
+        computeFlops = cluster.computeFlops;
+      }
     }
   }
 
@@ -437,7 +511,7 @@ function scalingAnswer(app: FastifyInstance, body: ScalingRequest) {
   const assessed = model ? assessModel(model.parameters, model.tokens) : undefined;
   return {
     ...(computeFlops !== undefined ? { computeFlops, computeSource: cluster ? ('cluster' as const) : ('computeFlops' as const) } : {}),
-    ...(cluster ? { cluster } : {}),
+    ...(cluster ? { cluster: { gpu: cluster.gpu, count: cluster.count, days: cluster.days, mfu: cluster.mfu, goodput: cluster.goodput, mfuSource: cluster.mfuSource, ...(cluster.layout ? { layout: cluster.layout } : {}), peakFlopsPerSecond: cluster.peakFlopsPerSecond } } : {}),
     ...(optimal ? { optimal: { ruleOfThumb: optimal.ruleOfThumb, laws: optimal.laws } } : {}),
     laws: optimal?.laws ?? [],
     ...(assessed

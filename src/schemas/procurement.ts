@@ -251,7 +251,14 @@ const LawAllocationSchema = Type.Object({
 export const ScalingResponseSchema = Type.Object({
   computeFlops: Type.Optional(Num('the compute budget (given, or from the cluster)')),
   computeSource: Type.Optional(Type.Enum(['computeFlops', 'cluster'])),
-  cluster: Type.Optional(Type.Object({ gpu: Type.String(), count: Int(), days: Num(), mfu: Num(), peakFlopsPerSecond: Num() })),
+  cluster: Type.Optional(Type.Object({
+    gpu: Type.String(), count: Int(), days: Num(),
+    mfu: Num('cluster.mfu when given; else the step-time model\'s MFU for the compute-optimal model on this cluster (its best layout)'),
+    goodput: Num('share of the days spent on useful steps (failures and restarts removed; 1 when cluster.mfu is given)'),
+    mfuSource: Type.Enum(['request', 'step-time-model', 'default']),
+    layout: Type.Optional(Type.String({ description: 'the layout the step-time model chose for the compute-optimal model' })),
+    peakFlopsPerSecond: Num(),
+  })),
   optimal: Type.Optional(
     Type.Object({
       ruleOfThumb: Type.Object({ parameters: Num(), tokens: Num(), tokensPerParameter: Num(), loss: Num() }),

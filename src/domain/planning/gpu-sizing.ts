@@ -231,10 +231,18 @@ export interface SizingInputs {
   fits: (gpus: number) => boolean;
   /** optional description of the layout that fits at a count, for the reasoning */
   describeFit?: (gpus: number) => string | undefined;
-  deadline?: { totalModelFlops: number; deadlineDays: number; perGpuModelFlopsPerSecond: number };
+  deadline?: DeadlineInput;
   margin?: number;
   maxGpus?: number;
 }
+
+/**
+ * What the deadline count comes from: model FLOPs at a flat per-GPU rate (an MFU the request gives),
+ * or a count already found with the step-time model (procurement.ts sizeForDeadline), with how.
+ */
+export type DeadlineInput =
+  | { totalModelFlops: number; deadlineDays: number; perGpuModelFlopsPerSecond: number }
+  | { gpus: number; explanation: string };
 
 const fmtBytes = (x: number): string => `${(x / 1e12).toPrecision(3)} TB`;
 
@@ -256,7 +264,10 @@ export function estimateSizing(inp: SizingInputs): SizingEstimate {
     reasoning.push(`by memory: ${mem.gpus} GPUs is the smallest candidate count with a layout that fits (${how ?? 'model states sharded, activations of one micro-batch, fixed overheads'}); checked ${mem.checked.map((c) => `${c.gpus}${c.fits ? '✓' : '✗'}`).join(' ')}`);
   }
   let byDeadline: number | undefined;
-  if (inp.deadline) {
+  if (inp.deadline && 'gpus' in inp.deadline) {
+    byDeadline = inp.deadline.gpus;
+    reasoning.push(`by deadline: ${inp.deadline.explanation}`);
+  } else if (inp.deadline) {
     const { totalModelFlops, deadlineDays, perGpuModelFlopsPerSecond } = inp.deadline;
     byDeadline = gpusForDeadline(totalModelFlops, deadlineDays, perGpuModelFlopsPerSecond);
     reasoning.push(
@@ -390,8 +401,8 @@ export interface WorkloadSizingRequest {
   counts: ParameterCounts;
   training: TrainingSetup;
   accelerator: Accelerator;
-  /** model FLOPs of the run and the per-GPU rate, for the deadline count */
-  deadline?: { totalModelFlops: number; deadlineDays: number; perGpuModelFlopsPerSecond: number };
+  /** model FLOPs of the run and the per-GPU rate, or a count already sized, for the deadline count */
+  deadline?: DeadlineInput;
   margin?: number;
   maxGpus?: number;
   fit?: MemoryFitOptions;

@@ -81,13 +81,17 @@ export {
   fixedLayoutProblems,
   chooseLayout,
   timeFor,
+} from './layout-choice.js';
+export type {
+  ChosenLayout,
+  TimeResult,
+} from './layout-choice.js';
+export {
   planSizing,
   planEstimate,
 } from './planner.js';
 export type {
-  ChosenLayout,
   SizingResult,
-  TimeResult,
   EstimateResult,
 } from './planner.js';
 export {

@@ -4,7 +4,8 @@
 import { InputProblemError, type FieldProblem, type Assumption } from '../core/index.js';
 import { trainingFlops } from '../model/index.js';
 import { incompleteSearchWarning, searchLayouts, type SearchResult } from '../search/index.js';
-import { chooseLayout, fixedLayoutProblems, planEstimate, planSizing, searchRequestFor, type ChosenLayout, type EstimateResult, type SizingResult } from './planner.js';
+import { planEstimate, planSizing, type EstimateResult, type SizingResult } from './planner.js';
+import { chooseLayout, fixedLayoutProblems, searchRequestFor, type ChosenLayout } from './layout-choice.js';
 import type { ResolvedWorkload } from './workload.js';
 import { compareAccelerators, recommend, sweep, type CompareResult, type ProcurementTaskInput, type RecommendResult, type SweepPoint } from './procurement.js';
 

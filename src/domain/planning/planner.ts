@@ -1,30 +1,20 @@
 // The planner composes the domain services into the answers of the API: one workload in, memory,
 // FLOPs, layout, performance, time, cost and sizing out. Pure and synchronous: the server runs it in
 // worker threads (src/workers), tests call it directly.
-import { InputProblemError, type FieldProblem, type Assumption, type MemoryEstimate, type ParallelLayout, type PerformanceEstimate } from '../core/index.js';
+import type { Assumption, ParallelLayout, PerformanceEstimate } from '../core/index.js';
 import type { CostEstimate, CostOptions, InfrastructureEstimate, ReliabilityEstimate } from '../economics/index.js';
 import { trainingFlops, type FlopsEstimate } from '../model/index.js';
-import { memoryFrugalLayouts, sizeForWorkload } from './gpu-sizing.js';
-import { describeLayout, layoutProblems } from '../layouts/index.js';
-import { estimateMemory } from '../memory/index.js';
-import { incompleteSearchWarning, searchLayouts, type SearchRequest, type SearchResult } from '../search/index.js';
-import { defaultMfu, estimatePerformance, peakFlopsForPrecision, performanceFromMfu, stackCalibrationFor } from '../performance/index.js';
+import { sizeForWorkload, type DeadlineInput } from './gpu-sizing.js';
+import { describeLayout } from '../layouts/index.js';
+import { performanceFromMfu, stackCalibrationFor } from '../performance/index.js';
 import type { ResolvedWorkload } from './workload.js';
 import { planOperations, type WorkloadWithOperations } from './operations.js';
+import { chooseLayout, timeFor, trainingPeakFlopsPerSecond, type ChosenLayout, type TimeResult } from './layout-choice.js';
+import { DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS, sizeForDeadline } from './procurement.js';
 
-
-const SECONDS_PER_DAY = 86_400;
 /** Sizing looks no further than this many GPUs (the schema's hardware.count bound). */
 const MAX_SIZED_GPUS = 1_048_576;
 
-export interface ChosenLayout {
-  layout: ParallelLayout;
-  memory: MemoryEstimate;
-  performance: PerformanceEstimate;
-  source: 'search' | 'fallback';
-  search?: SearchResult;
-  warnings: string[];
-}
 
 export interface SizingResult {
   minGpusByMemory: number;
@@ -36,14 +26,6 @@ export interface SizingResult {
   reasoning: string[];
 }
 
-export interface TimeResult {
-  days: number;
-  hours: number;
-  gpuHours: number;
-  steps: number;
-  /** days at the ends of performance.stepSecondsRange */
-  daysRange?: { low: number; high: number; confidence: number };
-}
 
 export interface EstimateResult {
   workload: ResolvedWorkload;
@@ -64,130 +46,48 @@ export interface EstimateResult {
   assumptions: Assumption[];
 }
 
-/** The dense peak the time model uses for this precision (fp32 trains in TF32 where the chip has it). */
-export function trainingPeakFlopsPerSecond(w: ResolvedWorkload): number {
-  return peakFlopsForPrecision(w.accelerator, w.training.precision);
-}
-
-export function searchRequestFor(w: ResolvedWorkload, gpus: number, overrides: Partial<SearchRequest> = {}): SearchRequest {
-  return {
-    shape: w.model.shape,
-    counts: w.model.counts,
-    training: w.training,
-    accelerator: w.accelerator,
-    gpus,
-    fixed: w.fixedLayout,
-    objective: w.search.objective,
-    topK: w.search.topK,
-    maxEvaluations: w.search.maxEvaluations,
-    ...(w.search.timeBudgetMs !== undefined ? { timeBudgetMs: w.search.timeBudgetMs } : {}),
-    allowTensorBeyondScaleUp: w.search.allowTensorBeyondScaleUp,
-    ...(w.cost.gpuHourUsd !== undefined ? { gpuHourUsd: w.cost.gpuHourUsd } : {}),
-    modelOptions: w.modelOptions,
-    ...(w.framework ? { rules: w.framework.rules } : {}),
-    ...overrides,
-  };
-}
-
-/** Problems with the request's fixed layout fields on `gpus` GPUs (divisibility, products). */
-export function fixedLayoutProblems(w: ResolvedWorkload, gpus: number): FieldProblem[] {
-  return layoutProblems(w.model.shape, w.training, gpus, w.fixedLayout, w.accelerator, {
-    ...(w.framework ? { interleavedMicroBatchesMultipleOfPipeline: w.framework.rules.interleavedMicroBatchesMultipleOfPipeline } : {}),
-    globalBatchPath: w.globalBatchPath,
-    tensorWithinScaleUp: !w.search.allowTensorBeyondScaleUp,
-  });
-}
-
-/** The most memory-frugal valid layout the request allows: shown when nothing fits, so the user sees by how much it misses. */
-function mostShardedLayout(w: ResolvedWorkload, gpus: number): ParallelLayout | undefined {
-  return memoryFrugalLayouts(w.model.shape, w.training, gpus, w.accelerator, {
-    fixed: w.fixedLayout,
-    allowTensorBeyondScaleUp: w.search.allowTensorBeyondScaleUp,
-  })[0];
-}
-
-function evaluate(w: ResolvedWorkload, layout: ParallelLayout): { memory: MemoryEstimate; performance: PerformanceEstimate } {
-  const { shape, counts } = w.model;
-  return {
-    memory: estimateMemory(shape, counts, w.training, layout, w.accelerator, w.modelOptions.memory),
-    performance: estimatePerformance(shape, counts, w.training, layout, w.accelerator, w.modelOptions.performance),
-  };
-}
-
-/** The layout to report: the search's best that fits, or (nothing fits) the most sharded valid layout, marked as not fitting. */
-export function chooseLayout(w: ResolvedWorkload, gpus: number): ChosenLayout {
-  throwIfLayoutProblems(w, gpus);
-  const search = searchLayouts(searchRequestFor(w, gpus));
-  const best = search.candidates[0];
-  if (best) {
-    const warnings = search.complete ? [] : [incompleteSearchWarning(search, w.search.maxEvaluations)];
-    return { layout: best.parallelism, memory: best.memory, performance: best.performance, source: 'search', search, warnings };
-  }
-  const fallback = mostShardedLayout(w, gpus);
-  if (!fallback) {
-    throw new InputProblemError([
-      {
-        // with layout fields fixed, those are what to change; otherwise the GPU count is
-        path: Object.keys(w.fixedLayout).length > 0 ? '/parallelism' : '/hardware/count',
-        message: `no valid parallel layout of ${w.model.shape.layers} layers, ${w.model.shape.attentionHeads} heads and a global batch of ${w.training.globalBatchSequences} sequences exists on ${gpus} GPUs${search.infeasibleReason ? `: ${search.infeasibleReason}` : ''}`,
-      },
-    ]);
-  }
-  const { memory, performance } = evaluate(w, fallback);
-  const missGiB = (memory.perGpu.totalBytes - memory.gpuMemoryBytes) / 2 ** 30;
-  return {
-    layout: fallback,
-    memory,
-    performance,
-    source: 'fallback',
-    search,
-    warnings: [
-      `no layout fits in ${(w.accelerator.memoryBytes / 2 ** 30).toFixed(0)} GiB per GPU on ${gpus} ${w.accelerator.id}: ` +
-        `the most sharded one (${describeLayout(fallback)}) needs ${(memory.perGpu.totalBytes / 2 ** 30).toFixed(1)} GiB, ${missGiB.toFixed(1)} GiB too many. ` +
-        'Use more GPUs (see sizing.minGpusByMemory) or a larger-memory accelerator.',
-    ],
-  };
-}
-
-function throwIfLayoutProblems(w: ResolvedWorkload, gpus: number): void {
-  const problems = fixedLayoutProblems(w, gpus);
-  if (problems.length > 0) throw new InputProblemError(problems);
-}
-
-export function timeFor(w: ResolvedWorkload, gpus: number, stepSeconds: number): TimeResult {
-  const tokensPerStep = w.training.globalBatchSequences * w.training.sequenceLength;
-  const steps = Math.max(1, Math.ceil(w.training.tokens / tokensPerStep));
-  const seconds = steps * stepSeconds;
-  const hours = seconds / 3600;
-  return { days: seconds / SECONDS_PER_DAY, hours, gpuHours: hours * gpus, steps };
-}
-
 function withoutData(layout: Partial<ParallelLayout>): Partial<ParallelLayout> {
   const { data: _data, ...rest } = layout;
   return rest;
 }
 
+/**
+ * GPUs for the deadline. With efficiency.mfu given: model FLOPs at that flat MFU. Otherwise the same
+ * step-time model as every estimate: the fewest node-grid GPUs whose best layout, failures included,
+ * ends within the deadline (procurement.ts sizeForDeadline), so that an estimate at that count meets it.
+ */
+function deadlineSizing(w: ResolvedWorkload, flops: FlopsEstimate, deadlineDays: number): DeadlineInput | undefined {
+  if (w.mfuOverride !== undefined) {
+    const perGpuModelFlopsPerSecond = trainingPeakFlopsPerSecond(w) * w.mfuOverride;
+    return perGpuModelFlopsPerSecond > 0 ? { totalModelFlops: flops.total, deadlineDays, perGpuModelFlopsPerSecond } : undefined;
+  }
+  const budget = Math.min(w.search.maxEvaluations, DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS);
+  const sized = sizeForDeadline(w as WorkloadWithOperations, deadlineDays, budget);
+  const e = sized.evaluation;
+  if (e.status === 'unsupported' || !e.ops || !e.layout) return undefined;
+  const days = e.ops.time.days;
+  const explanation = sized.meetsDeadline
+    ? `${e.gpus} GPUs: the fewest on the node grid whose best layout (${describeLayout(e.layout)}) finishes in ${days.toFixed(1)} of ${deadlineDays} days by the step-time model, failures included (${sized.probes} sized)`
+    : `the deadline of ${deadlineDays} days is not met: ${sized.limit ?? `${days.toFixed(1)} days on ${e.gpus} GPUs`}`;
+  return { gpus: e.gpus, explanation };
+}
+
 /** Sizing: fewest GPUs that fit memory, GPUs for the deadline, and the recommendation with the planning guide's 20% margin. */
 export function planSizing(w: ResolvedWorkload, flops: FlopsEstimate): SizingResult {
-  const mfu = w.mfuOverride ?? defaultMfu(w.accelerator);
-  const perGpuModelFlopsPerSecond = trainingPeakFlopsPerSecond(w) * mfu;
   const deadlineDays = w.constraints.deadlineDays;
+  const deadline = deadlineDays !== undefined ? deadlineSizing(w, flops, deadlineDays) : undefined;
   const sizing = sizeForWorkload({
     shape: w.model.shape,
     counts: w.model.counts,
     training: w.training,
     accelerator: w.accelerator,
-    ...(deadlineDays !== undefined && perGpuModelFlopsPerSecond > 0
-      ? { deadline: { totalModelFlops: flops.total, deadlineDays, perGpuModelFlopsPerSecond } }
-      : {}),
+    ...(deadline ? { deadline } : {}),
     maxGpus: MAX_SIZED_GPUS,
     // The data-parallel degree follows the GPU count being tried; the other fixed fields hold.
     fit: { fixed: withoutData(w.fixedLayout), allowTensorBeyondScaleUp: w.search.allowTensorBeyondScaleUp },
   });
-  if (deadlineDays !== undefined) {
-    sizing.reasoning.push(
-      `the deadline count assumes ${(mfu * 100).toFixed(0)}% MFU (${w.mfuOverride !== undefined ? 'efficiency.mfu' : `default for ${w.accelerator.generation}`})`,
-    );
+  if (deadlineDays !== undefined && w.mfuOverride !== undefined) {
+    sizing.reasoning.push(`the deadline count assumes ${(w.mfuOverride * 100).toFixed(0)}% MFU (efficiency.mfu)`);
   }
   return {
     minGpusByMemory: sizing.minGpusByMemory ?? 0,

@@ -9,7 +9,7 @@ import { describeLayout } from '../layouts/index.js';
 import { modelStateBytesPerParameter } from '../memory/index.js';
 import { planOperations, type Operations, type WorkloadWithOperations } from './operations.js';
 import { defaultMfu, peakFlopsForPrecision, performanceFromMfu, supportsPrecision } from '../performance/index.js';
-import { chooseLayout, timeFor } from './planner.js';
+import { chooseLayout, timeFor } from './layout-choice.js';
 import { CHINCHILLA_TOKENS_PER_PARAMETER, FLOPS_PER_PARAMETER_TOKEN } from '../economics/index.js';
 
 const SECONDS_PER_DAY = 86_400;
