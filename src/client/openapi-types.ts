@@ -1585,6 +1585,8 @@ export interface operations {
                         utilization?: number;
                         /** @description grid carbon intensity */
                         carbonKgPerKwh?: number;
+                        /** @description server power per GPU (CPUs, memory, NICs, fans) / GPU TDP; default the generation's reference server */
+                        serverOverheadFactor?: number;
                     };
                     constraints?: {
                         /** @description at least 0.01 days (~15 minutes) */
@@ -1844,6 +1846,11 @@ export interface operations {
                                 };
                             };
                             onPrem: {
+                                /**
+                                 * @description what on-premises cost means on every endpoint: straight-line depreciation of the purchase price for the days used, plus facility energy; staff, fabric, storage, building and financing not included (capitalUsd is the purchase itself)
+                                 * @enum {string}
+                                 */
+                                basis: "depreciation-plus-energy";
                                 /** @description depreciation for the days used + energy; null when the price is unknown */
                                 totalUsd: number | null;
                                 /** @description purchase price of the GPUs; null when the price is unknown */
@@ -2250,6 +2257,8 @@ export interface operations {
                         utilization?: number;
                         /** @description grid carbon intensity */
                         carbonKgPerKwh?: number;
+                        /** @description server power per GPU (CPUs, memory, NICs, fans) / GPU TDP; default the generation's reference server */
+                        serverOverheadFactor?: number;
                     };
                     constraints?: {
                         /** @description at least 0.01 days (~15 minutes) */
@@ -2640,6 +2649,8 @@ export interface operations {
                         utilization?: number;
                         /** @description grid carbon intensity */
                         carbonKgPerKwh?: number;
+                        /** @description server power per GPU (CPUs, memory, NICs, fans) / GPU TDP; default the generation's reference server */
+                        serverOverheadFactor?: number;
                     };
                     constraints?: {
                         /** @description at least 0.01 days (~15 minutes) */
@@ -2991,6 +3002,8 @@ export interface operations {
                         utilization?: number;
                         /** @description grid carbon intensity */
                         carbonKgPerKwh?: number;
+                        /** @description server power per GPU (CPUs, memory, NICs, fans) / GPU TDP; default the generation's reference server */
+                        serverOverheadFactor?: number;
                     };
                     constraints?: {
                         /** @description at least 0.01 days (~15 minutes) */
@@ -3293,6 +3306,8 @@ export interface operations {
                         utilization?: number;
                         /** @description grid carbon intensity */
                         carbonKgPerKwh?: number;
+                        /** @description server power per GPU (CPUs, memory, NICs, fans) / GPU TDP; default the generation's reference server */
+                        serverOverheadFactor?: number;
                     };
                     constraints?: {
                         /** @description at least 0.01 days (~15 minutes) */
@@ -3693,6 +3708,8 @@ export interface operations {
                         utilization?: number;
                         /** @description grid carbon intensity */
                         carbonKgPerKwh?: number;
+                        /** @description server power per GPU (CPUs, memory, NICs, fans) / GPU TDP; default the generation's reference server */
+                        serverOverheadFactor?: number;
                     };
                     constraints?: {
                         /** @description at least 0.01 days (~15 minutes) */
@@ -3768,6 +3785,11 @@ export interface operations {
                             };
                         };
                         onPrem: {
+                            /**
+                             * @description what on-premises cost means on every endpoint: straight-line depreciation of the purchase price for the days used, plus facility energy; staff, fabric, storage, building and financing not included (capitalUsd is the purchase itself)
+                             * @enum {string}
+                             */
+                            basis: "depreciation-plus-energy";
                             /** @description depreciation for the days used + energy; null when the price is unknown */
                             totalUsd: number | null;
                             /** @description purchase price of the GPUs; null when the price is unknown */
@@ -4054,6 +4076,8 @@ export interface operations {
                         utilization?: number;
                         /** @description grid carbon intensity */
                         carbonKgPerKwh?: number;
+                        /** @description server power per GPU (CPUs, memory, NICs, fans) / GPU TDP; default the generation's reference server */
+                        serverOverheadFactor?: number;
                     };
                     constraints?: {
                         /** @description at least 0.01 days (~15 minutes) */
@@ -4518,6 +4542,8 @@ export interface operations {
                         utilization?: number;
                         /** @description grid carbon intensity */
                         carbonKgPerKwh?: number;
+                        /** @description server power per GPU (CPUs, memory, NICs, fans) / GPU TDP; default the generation's reference server */
+                        serverOverheadFactor?: number;
                     };
                     constraints?: {
                         /** @description at least 0.01 days (~15 minutes) */
@@ -4966,6 +4992,8 @@ export interface operations {
                         utilization?: number;
                         /** @description grid carbon intensity */
                         carbonKgPerKwh?: number;
+                        /** @description server power per GPU (CPUs, memory, NICs, fans) / GPU TDP; default the generation's reference server */
+                        serverOverheadFactor?: number;
                     };
                     constraints?: {
                         /** @description at least 0.01 days (~15 minutes) */

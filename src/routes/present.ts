@@ -121,6 +121,7 @@ export function presentCost(c: CostEstimate) {
       ...(c.cloud.totalUsdRange ? { totalUsdRange: { ...c.cloud.totalUsdRange } } : {}),
     },
     onPrem: {
+      basis: 'depreciation-plus-energy' as const,
       totalUsd: usdIfKnown(c.onPrem.totalUsd, c.onPrem.priceKnown),
       capitalUsd: usdIfKnown(c.onPrem.capitalUsd, c.onPrem.priceKnown),
       depreciationUsd: usdIfKnown(c.onPrem.depreciationUsd, c.onPrem.priceKnown),

@@ -276,6 +276,7 @@ export const CostSchema = Type.Object({
     totalUsdRange: Type.Optional({ ...RangeSchema, description: 'totalUsd at the ends of performance.stepSecondsRange' }),
   }),
   onPrem: Type.Object({
+    basis: Type.Literal('depreciation-plus-energy', { description: 'what on-premises cost means on every endpoint: straight-line depreciation of the purchase price for the days used, plus facility energy; staff, fabric, storage, building and financing not included (capitalUsd is the purchase itself)' }),
     totalUsd: UsdOrNull('depreciation for the days used + energy'),
     capitalUsd: UsdOrNull('purchase price of the GPUs'),
     depreciationUsd: UsdOrNull(),

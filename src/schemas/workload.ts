@@ -138,6 +138,7 @@ export const CostInputSchema = Type.Object(
     depreciationYears: Type.Optional(Type.Number({ minimum: 0.1, maximum: 50 })),
     utilization: Type.Optional(Type.Number({ minimum: 0.01, maximum: 1, description: 'average power draw as a fraction of TDP' })),
     carbonKgPerKwh: Type.Optional(Type.Number({ minimum: 0, maximum: 5, description: 'grid carbon intensity' })),
+    serverOverheadFactor: Type.Optional(Type.Number({ minimum: 1, maximum: 5, description: 'server power per GPU (CPUs, memory, NICs, fans) / GPU TDP; default the generation\'s reference server' })),
   },
   { additionalProperties: false },
 );

@@ -103,12 +103,5 @@ export function estimateCostOptions(cost: CostEstimate, prices: PriceOptions = {
   const choices: { kind: RentalKind | 'purchase'; totalUsd: number }[] = rental.map((r) => ({ kind: r.kind, totalUsd: r.totalUsd }));
   if (purchase.priceKnown) choices.push({ kind: 'purchase', totalUsd: purchase.depreciatedTotalUsd });
   const cheapest = choices.length > 0 ? choices.reduce((best, c) => (c.totalUsd < best.totalUsd ? c : best)) : null;
-  if (purchase.priceKnown) {
-    assumptions.push({
-      field: '/cost/purchase',
-      value: 'depreciated',
-      reason: `a purchase is charged its depreciation over the run (${purchase.depreciationYears}-year straight line) plus energy; cashOutlayUsd is the capital a purchase needs up front`,
-    });
-  }
   return { rental, purchase, cheapest, assumptions, warnings };
 }

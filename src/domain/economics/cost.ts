@@ -280,7 +280,7 @@ export function estimateCost(req: CostRequest): CostEstimate {
   const gpuHours = gpus * days * HOURS_PER_DAY;
   const cloudKnown = r.gpuHourUsd !== undefined;
   const gpuHourUsd = r.gpuHourUsd ?? 0;
-  if (!cloudKnown) warnings.push(`no cloud price for ${accelerator.name}: cloud cost reported as 0; pass cost.gpuHourUsd`);
+  if (!cloudKnown) warnings.push(`no cloud price for ${accelerator.name}: cloud cost is null (unknown); pass cost.gpuHourUsd`);
   const cloud: CloudCost = {
     totalUsd: gpuHours * gpuHourUsd,
     gpuHourUsd,
@@ -291,7 +291,7 @@ export function estimateCost(req: CostRequest): CostEstimate {
 
   const purchaseKnown = r.purchaseUsdPerGpu !== undefined;
   const purchaseUsdPerGpu = r.purchaseUsdPerGpu ?? 0;
-  if (!purchaseKnown) warnings.push(`no purchase price for ${accelerator.name}: on-premises total reported as 0 (energy cost still given); pass cost.purchaseUsdPerGpu`);
+  if (!purchaseKnown) warnings.push(`no purchase price for ${accelerator.name}: on-premises cost is null (unknown; energy cost still given); pass cost.purchaseUsdPerGpu`);
   const capitalUsd = gpus * purchaseUsdPerGpu;
   const lifeDays = DAYS_PER_YEAR * r.depreciationYears;
   // straight-line depreciation; a run longer than the depreciation life uses fully depreciated hardware
@@ -317,10 +317,7 @@ export function estimateCost(req: CostRequest): CostEstimate {
     energy,
     comparison: compareCosts(cloud, onPrem, gpus, energy),
     inputs: r,
-    assumptions: [
-      ...costAssumptions(accelerator, overrides),
-      { field: '/cost/onPrem', value: 'depreciation + energy', reason: 'straight-line depreciation of the purchase price plus facility energy; staff, network fabric, storage, building and financing are not included' },
-    ],
+    assumptions: costAssumptions(accelerator, overrides),
     warnings,
   };
 }
