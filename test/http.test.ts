@@ -422,3 +422,27 @@ describe('unknown money is null, never 0 (docs/API.md)', () => {
     expect(priced.json().cost.cloud.totalUsd).toBeCloseTo(priced.json().time.gpuHours * 6, 0);
   });
 });
+
+describe('infrastructure around the plan', () => {
+  const workload = { model: { preset: 'llama-3.1-70b' }, training: { tokens: '2T' }, hardware: { gpu: 'h100', count: 1024 }, parallelism: { tensor: 8, pipeline: 4, data: 32 } };
+
+  it('answers cooling, the fabric and storage under a retention policy, each default listed as assumed', async () => {
+    const res = await post('/v1/estimate', workload);
+    expect(res.statusCode, res.body).toBe(200);
+    const { infrastructure, assumptions } = res.json();
+    expect(infrastructure.cooling.kind).toBe('air-with-containment');
+    expect(infrastructure.fabric).toMatchObject({ technology: 'infiniband', tiers: 2, leafSwitches: 32, spineSwitches: 16, meetsGuideMinimum: true });
+    expect(infrastructure.checkpoint.retention.retained).toBe(10);
+    const fields = assumptions.map((a: { field: string }) => a.field);
+    expect(fields).toEqual(expect.arrayContaining(['/infrastructure/checkpointKeepLatest', '/infrastructure/fabric', '/infrastructure/switchRadix']));
+  });
+
+  it('a slower network given in the request slows the step and fails the guide\'s 100 Gb/s check', async () => {
+    const fast = (await post('/v1/estimate', workload)).json();
+    const slow = (await post('/v1/estimate', { ...workload, infrastructure: { scaleOutGbpsPerGpu: 25 } })).json();
+    expect(slow.infrastructure.network.availableGbpsPerGpu).toBeCloseTo(25, 9);
+    expect(slow.infrastructure.fabric.meetsGuideMinimum).toBe(false);
+    expect(slow.warnings.join(' ')).toMatch(/under the 100 Gb\/s/);
+    expect(slow.performance.stepSeconds).toBeGreaterThan(fast.performance.stepSeconds);
+  });
+});

@@ -6,6 +6,8 @@ import {
   DEFAULT_RACK_KW,
   DEFAULT_STORAGE_WRITE_BYTES_PER_SECOND_PER_GPU,
   estimateInfrastructure,
+  fatTreeSwitches,
+  coolingForRackKw,
   isRackScale,
   scaleOutBytesPerStep,
   tokenBytesForVocab,
@@ -114,5 +116,67 @@ describe('scale-out network', () => {
     expect(big.network.availableGbpsPerGpu).toBeCloseTo(400, 6);
     expect(big.network.neededGbpsPerGpu).toBeGreaterThan(0);
     expect(big.network.utilization).toBeCloseTo(big.network.neededBytesPerSecondPerGpu / big.network.availableBytesPerSecondPerGpu, 12);
+  });
+});
+
+describe('cooling by rack power', () => {
+  it('three 10.2 kW DGX H100 in a 40 kW rack draw 30.6 kW: air at its ceiling, with containment', () => {
+    const i = infra(H100_SXM, 16384, { tensor: 8, pipeline: 16, data: 128 });
+    expect(i.rackPeakKw).toBeCloseTo(3 * 10.2, 9);
+    expect(i.cooling.kind).toBe('air-with-containment');
+  });
+  it('one server per 20 kW rack is plain air; an NVL72 rack is liquid only', async () => {
+    expect(infra(H100_SXM, 64, { tensor: 8, pipeline: 8, data: 1 }, { rackKw: 20 }).cooling.kind).toBe('air');
+    const nvl = (await shippedCatalog()).accelerators.get('gb200-nvl72')!;
+    const i = infra(nvl, 288, { tensor: 4, pipeline: 9, data: 8 });
+    expect(i.rackPeakKw).toBeGreaterThan(80);
+    expect(i.cooling.kind).toBe('liquid-required');
+  });
+  it('the bands are air ≤ 20 < containment ≤ 40 < direct liquid ≤ 80 < liquid only', () => {
+    expect([10, 20, 20.1, 40, 60, 80, 81, 130].map((kw) => coolingForRackKw(kw).kind)).toEqual([
+      'air', 'air', 'air-with-containment', 'air-with-containment', 'direct-liquid', 'direct-liquid', 'liquid-required', 'liquid-required',
+    ]);
+  });
+});
+
+describe('scale-out fabric: a non-blocking fat tree (Al-Fares et al. 2008)', () => {
+  it('k = 64: one switch up to 64 ports, leaf + spine up to k²/2 = 2,048 (3N/k switches), three tiers up to k³/4 = 65,536 (5N/k)', () => {
+    expect(fatTreeSwitches(64, 64)).toEqual({ planes: 1, tiers: 1, leaf: 1, spine: 0, core: 0 });
+    expect(fatTreeSwitches(2048, 64)).toEqual({ planes: 1, tiers: 2, leaf: 64, spine: 32, core: 0 });
+    const full = fatTreeSwitches(65_536, 64);
+    expect(full).toEqual({ planes: 1, tiers: 3, leaf: 2048, spine: 2048, core: 1024 });
+    expect(full.leaf + full.spine + full.core).toBe((5 * 64 * 64) / 4);
+    expect(fatTreeSwitches(131_072, 64).planes).toBe(2);
+  });
+  it('16,384 H100: 400 Gb/s InfiniBand per GPU on 8 rails, three tiers of 64-port switches, above the guide\'s 100 Gb/s', () => {
+    const f = infra(H100_SXM, 16384, { tensor: 8, pipeline: 16, data: 128 }).fabric;
+    expect(f.technology).toBe('infiniband');
+    expect(f.linkGbpsPerGpu).toBeCloseTo(400, 6);
+    expect(f.railsPerNode).toBe(8);
+    expect(f.tiers).toBe(3);
+    expect(f.totalSwitches).toBe(512 + 512 + 256);
+    expect(f.meetsGuideMinimum).toBe(true);
+  });
+  it('one node needs no fabric', () => {
+    const f = infra(H100_SXM, 8, { tensor: 8, pipeline: 1, data: 1 }).fabric;
+    expect(f.totalSwitches).toBe(0);
+    expect(f.note).toMatch(/no scale-out fabric/);
+  });
+});
+
+describe('checkpoint retention', () => {
+  it('keeps the latest 10 by default (torchtitan keep_latest_k), and one per archive period for good', () => {
+    const i = infra(H100_SXM, 16384, { tensor: 8, pipeline: 16, data: 128 });
+    expect(i.checkpoint.retention).toEqual({ keepLatest: 10, archiveEveryDays: 0, archived: 0, retained: 10 });
+    expect(i.checkpoint.retainedBytes).toBe(10 * i.checkpoint.bytes);
+    expect(i.storageCapacityBytes).toBe(i.checkpoint.retainedBytes + i.dataset.tokenizedBytes);
+    const counts = countParameters(LLAMA_405B);
+    const layout = completeLayout({ tensor: 8, pipeline: 16, data: 128 }, 16384);
+    const performance = performanceFromMfu(6 * counts.activeParameters, training, 16384, H100_SXM, 0.4);
+    const kept = estimateInfrastructure({
+      gpus: 16384, accelerator: H100_SXM, shape: LLAMA_405B, counts, training, layout, performance, days: 54,
+      options: { checkpointKeepLatest: 3, checkpointArchiveEveryDays: 7 },
+    });
+    expect(kept.checkpoint.retention).toEqual({ keepLatest: 3, archiveEveryDays: 7, archived: 7, retained: 10 });
   });
 });

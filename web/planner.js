@@ -467,7 +467,10 @@ function renderEstimate(e) {
     ['racks', `${inf.racks} (${inf.nodesPerRack} nodes, ${inf.rackKw} kW each)`],
     ['facility power', `${(inf.power.facilityPeakKw / 1000).toFixed(2)} MW peak, ${(inf.power.facilityAverageKw / 1000).toFixed(2)} MW average (PUE ${inf.power.pue})`],
     ['network per GPU', `${inf.network.neededGbpsPerGpu.toFixed(0)} of ${inf.network.availableGbpsPerGpu.toFixed(0)} Gb/s needed (${inf.network.sufficient ? 'sufficient' : 'NOT sufficient'})`],
+    ['cooling', inf.cooling.advice],
+    ['fabric', inf.fabric.totalSwitches > 0 ? `${inf.fabric.note}: ${inf.fabric.totalSwitches} switches (${inf.fabric.leafSwitches} leaf, ${inf.fabric.spineSwitches} spine, ${inf.fabric.coreSwitches} core)` : inf.fabric.note],
     ['checkpoint', `${(inf.checkpoint.bytes / 1e12).toFixed(2)} TB, written in ${inf.checkpoint.writeSeconds.toFixed(1)} s`],
+    ['storage', `${(inf.storageCapacityBytes / 1e12).toFixed(1)} TB: ${inf.checkpoint.retention.retained} checkpoints kept (latest ${inf.checkpoint.retention.keepLatest}${inf.checkpoint.retention.archived > 0 ? ` + ${inf.checkpoint.retention.archived} archived` : ''}) and the tokenized dataset`],
   ];
   if (rel) {
     infra.push(

@@ -1615,6 +1615,19 @@ export interface operations {
                         storageWriteGBps?: number;
                         /** @description raw text bytes per token for the dataset size; default 4 */
                         rawTextBytesPerToken?: number;
+                        /** @description rolling checkpoints kept on storage; default 10 (torchtitan keep_latest_k) */
+                        checkpointKeepLatest?: number;
+                        /** @description also keep one checkpoint per this many days of training for good (at least 0.01 days); default none */
+                        checkpointArchiveEveryDays?: number;
+                        /**
+                         * @description scale-out fabric; default InfiniBand for NVIDIA, RoCE Ethernet otherwise
+                         * @enum {unknown}
+                         */
+                        fabric?: "infiniband" | "roce";
+                        /** @description ports per scale-out switch; default 64 */
+                        switchRadix?: number;
+                        /** @description scale-out (backend RDMA) bandwidth per GPU, Gb/s, in place of the catalog's: the step-time model and the network check use it */
+                        scaleOutGbpsPerGpu?: number;
                     };
                     reliability?: {
                         /** @description unexpected job interruptions per GPU-day; default 4.74e-4 (Llama 3: 419 in 54 days on 16,384 H100); 0 ignores failures */
@@ -1919,6 +1932,37 @@ export interface operations {
                             rackKw: number;
                             /** @enum {unknown} */
                             rackKwSource: "request" | "default" | "rack-scale system";
+                            /** @description what one full rack draws at peak: servers per rack × server peak */
+                            rackPeakKw: number;
+                            /** @description cooling for rackPeakKw: air to ~20 kW, air with containment to ~40 kW, direct-to-chip liquid to ~80 kW, liquid only above */
+                            cooling: {
+                                /** @enum {unknown} */
+                                kind: "air" | "air-with-containment" | "direct-liquid" | "liquid-required";
+                                advice: string;
+                            };
+                            /** @description a non-blocking fat tree (Al-Fares et al. 2008) for the scale-out network */
+                            fabric: {
+                                /** @enum {unknown} */
+                                technology: "infiniband" | "roce";
+                                /** @description one NIC port per GPU (rail-optimised) */
+                                linkGbpsPerGpu: number;
+                                railsPerNode: number;
+                                /** @description ports the fabric connects (0 when the job fits in one scale-up domain) */
+                                endpoints: number;
+                                switchRadix: number;
+                                planes: number;
+                                /** @description 1: one switch; 2: leaf + spine (to k²/2 endpoints); 3: edge + aggregation + core (to k³/4) */
+                                tiers: number;
+                                leafSwitches: number;
+                                spineSwitches: number;
+                                coreSwitches: number;
+                                totalSwitches: number;
+                                /** @description the planning guide's ≥ 100 Gb/s per GPU for multi-node training */
+                                meetsGuideMinimum: boolean;
+                                note: string;
+                            };
+                            /** @description checkpoints under the retention policy + the tokenized dataset */
+                            storageCapacityBytes: number;
                             power: {
                                 /** @description GPU TDP × server overhead (DGX system max / GPUs) */
                                 peakWattsPerGpu: number;
@@ -1955,6 +1999,17 @@ export interface operations {
                                 /** @enum {unknown} */
                                 storageSource: "request" | "default";
                                 writeSeconds: number;
+                                retention: {
+                                    /** @description rolling checkpoints kept */
+                                    keepLatest: number;
+                                    /** @description one checkpoint kept for good per this many days (0: none) */
+                                    archiveEveryDays: number;
+                                    archived: number;
+                                    /** @description keepLatest + archived */
+                                    retained: number;
+                                };
+                                /** @description bytes × retained */
+                                retainedBytes: number;
                             };
                             dataset: {
                                 tokens: number;
@@ -2287,6 +2342,19 @@ export interface operations {
                         storageWriteGBps?: number;
                         /** @description raw text bytes per token for the dataset size; default 4 */
                         rawTextBytesPerToken?: number;
+                        /** @description rolling checkpoints kept on storage; default 10 (torchtitan keep_latest_k) */
+                        checkpointKeepLatest?: number;
+                        /** @description also keep one checkpoint per this many days of training for good (at least 0.01 days); default none */
+                        checkpointArchiveEveryDays?: number;
+                        /**
+                         * @description scale-out fabric; default InfiniBand for NVIDIA, RoCE Ethernet otherwise
+                         * @enum {unknown}
+                         */
+                        fabric?: "infiniband" | "roce";
+                        /** @description ports per scale-out switch; default 64 */
+                        switchRadix?: number;
+                        /** @description scale-out (backend RDMA) bandwidth per GPU, Gb/s, in place of the catalog's: the step-time model and the network check use it */
+                        scaleOutGbpsPerGpu?: number;
                     };
                     reliability?: {
                         /** @description unexpected job interruptions per GPU-day; default 4.74e-4 (Llama 3: 419 in 54 days on 16,384 H100); 0 ignores failures */
@@ -2679,6 +2747,19 @@ export interface operations {
                         storageWriteGBps?: number;
                         /** @description raw text bytes per token for the dataset size; default 4 */
                         rawTextBytesPerToken?: number;
+                        /** @description rolling checkpoints kept on storage; default 10 (torchtitan keep_latest_k) */
+                        checkpointKeepLatest?: number;
+                        /** @description also keep one checkpoint per this many days of training for good (at least 0.01 days); default none */
+                        checkpointArchiveEveryDays?: number;
+                        /**
+                         * @description scale-out fabric; default InfiniBand for NVIDIA, RoCE Ethernet otherwise
+                         * @enum {unknown}
+                         */
+                        fabric?: "infiniband" | "roce";
+                        /** @description ports per scale-out switch; default 64 */
+                        switchRadix?: number;
+                        /** @description scale-out (backend RDMA) bandwidth per GPU, Gb/s, in place of the catalog's: the step-time model and the network check use it */
+                        scaleOutGbpsPerGpu?: number;
                     };
                     reliability?: {
                         /** @description unexpected job interruptions per GPU-day; default 4.74e-4 (Llama 3: 419 in 54 days on 16,384 H100); 0 ignores failures */
@@ -3032,6 +3113,19 @@ export interface operations {
                         storageWriteGBps?: number;
                         /** @description raw text bytes per token for the dataset size; default 4 */
                         rawTextBytesPerToken?: number;
+                        /** @description rolling checkpoints kept on storage; default 10 (torchtitan keep_latest_k) */
+                        checkpointKeepLatest?: number;
+                        /** @description also keep one checkpoint per this many days of training for good (at least 0.01 days); default none */
+                        checkpointArchiveEveryDays?: number;
+                        /**
+                         * @description scale-out fabric; default InfiniBand for NVIDIA, RoCE Ethernet otherwise
+                         * @enum {unknown}
+                         */
+                        fabric?: "infiniband" | "roce";
+                        /** @description ports per scale-out switch; default 64 */
+                        switchRadix?: number;
+                        /** @description scale-out (backend RDMA) bandwidth per GPU, Gb/s, in place of the catalog's: the step-time model and the network check use it */
+                        scaleOutGbpsPerGpu?: number;
                     };
                     reliability?: {
                         /** @description unexpected job interruptions per GPU-day; default 4.74e-4 (Llama 3: 419 in 54 days on 16,384 H100); 0 ignores failures */
@@ -3336,6 +3430,19 @@ export interface operations {
                         storageWriteGBps?: number;
                         /** @description raw text bytes per token for the dataset size; default 4 */
                         rawTextBytesPerToken?: number;
+                        /** @description rolling checkpoints kept on storage; default 10 (torchtitan keep_latest_k) */
+                        checkpointKeepLatest?: number;
+                        /** @description also keep one checkpoint per this many days of training for good (at least 0.01 days); default none */
+                        checkpointArchiveEveryDays?: number;
+                        /**
+                         * @description scale-out fabric; default InfiniBand for NVIDIA, RoCE Ethernet otherwise
+                         * @enum {unknown}
+                         */
+                        fabric?: "infiniband" | "roce";
+                        /** @description ports per scale-out switch; default 64 */
+                        switchRadix?: number;
+                        /** @description scale-out (backend RDMA) bandwidth per GPU, Gb/s, in place of the catalog's: the step-time model and the network check use it */
+                        scaleOutGbpsPerGpu?: number;
                     };
                     reliability?: {
                         /** @description unexpected job interruptions per GPU-day; default 4.74e-4 (Llama 3: 419 in 54 days on 16,384 H100); 0 ignores failures */
@@ -3738,6 +3845,19 @@ export interface operations {
                         storageWriteGBps?: number;
                         /** @description raw text bytes per token for the dataset size; default 4 */
                         rawTextBytesPerToken?: number;
+                        /** @description rolling checkpoints kept on storage; default 10 (torchtitan keep_latest_k) */
+                        checkpointKeepLatest?: number;
+                        /** @description also keep one checkpoint per this many days of training for good (at least 0.01 days); default none */
+                        checkpointArchiveEveryDays?: number;
+                        /**
+                         * @description scale-out fabric; default InfiniBand for NVIDIA, RoCE Ethernet otherwise
+                         * @enum {unknown}
+                         */
+                        fabric?: "infiniband" | "roce";
+                        /** @description ports per scale-out switch; default 64 */
+                        switchRadix?: number;
+                        /** @description scale-out (backend RDMA) bandwidth per GPU, Gb/s, in place of the catalog's: the step-time model and the network check use it */
+                        scaleOutGbpsPerGpu?: number;
                     };
                     reliability?: {
                         /** @description unexpected job interruptions per GPU-day; default 4.74e-4 (Llama 3: 419 in 54 days on 16,384 H100); 0 ignores failures */
@@ -4106,6 +4226,19 @@ export interface operations {
                         storageWriteGBps?: number;
                         /** @description raw text bytes per token for the dataset size; default 4 */
                         rawTextBytesPerToken?: number;
+                        /** @description rolling checkpoints kept on storage; default 10 (torchtitan keep_latest_k) */
+                        checkpointKeepLatest?: number;
+                        /** @description also keep one checkpoint per this many days of training for good (at least 0.01 days); default none */
+                        checkpointArchiveEveryDays?: number;
+                        /**
+                         * @description scale-out fabric; default InfiniBand for NVIDIA, RoCE Ethernet otherwise
+                         * @enum {unknown}
+                         */
+                        fabric?: "infiniband" | "roce";
+                        /** @description ports per scale-out switch; default 64 */
+                        switchRadix?: number;
+                        /** @description scale-out (backend RDMA) bandwidth per GPU, Gb/s, in place of the catalog's: the step-time model and the network check use it */
+                        scaleOutGbpsPerGpu?: number;
                     };
                     reliability?: {
                         /** @description unexpected job interruptions per GPU-day; default 4.74e-4 (Llama 3: 419 in 54 days on 16,384 H100); 0 ignores failures */
@@ -4572,6 +4705,19 @@ export interface operations {
                         storageWriteGBps?: number;
                         /** @description raw text bytes per token for the dataset size; default 4 */
                         rawTextBytesPerToken?: number;
+                        /** @description rolling checkpoints kept on storage; default 10 (torchtitan keep_latest_k) */
+                        checkpointKeepLatest?: number;
+                        /** @description also keep one checkpoint per this many days of training for good (at least 0.01 days); default none */
+                        checkpointArchiveEveryDays?: number;
+                        /**
+                         * @description scale-out fabric; default InfiniBand for NVIDIA, RoCE Ethernet otherwise
+                         * @enum {unknown}
+                         */
+                        fabric?: "infiniband" | "roce";
+                        /** @description ports per scale-out switch; default 64 */
+                        switchRadix?: number;
+                        /** @description scale-out (backend RDMA) bandwidth per GPU, Gb/s, in place of the catalog's: the step-time model and the network check use it */
+                        scaleOutGbpsPerGpu?: number;
                     };
                     reliability?: {
                         /** @description unexpected job interruptions per GPU-day; default 4.74e-4 (Llama 3: 419 in 54 days on 16,384 H100); 0 ignores failures */
@@ -5022,6 +5168,19 @@ export interface operations {
                         storageWriteGBps?: number;
                         /** @description raw text bytes per token for the dataset size; default 4 */
                         rawTextBytesPerToken?: number;
+                        /** @description rolling checkpoints kept on storage; default 10 (torchtitan keep_latest_k) */
+                        checkpointKeepLatest?: number;
+                        /** @description also keep one checkpoint per this many days of training for good (at least 0.01 days); default none */
+                        checkpointArchiveEveryDays?: number;
+                        /**
+                         * @description scale-out fabric; default InfiniBand for NVIDIA, RoCE Ethernet otherwise
+                         * @enum {unknown}
+                         */
+                        fabric?: "infiniband" | "roce";
+                        /** @description ports per scale-out switch; default 64 */
+                        switchRadix?: number;
+                        /** @description scale-out (backend RDMA) bandwidth per GPU, Gb/s, in place of the catalog's: the step-time model and the network check use it */
+                        scaleOutGbpsPerGpu?: number;
                     };
                     reliability?: {
                         /** @description unexpected job interruptions per GPU-day; default 4.74e-4 (Llama 3: 419 in 54 days on 16,384 H100); 0 ignores failures */

@@ -168,6 +168,11 @@ export const InfrastructureInputSchema = Type.Object(
     rackKw: Type.Optional(Type.Number({ minimum: 1, maximum: 2000, description: 'usable IT power per rack, kW; default 40 (air-cooled ceiling), or one NVL72 domain per rack' })),
     storageWriteGBps: Type.Optional(Type.Number({ minimum: 0.01, maximum: 1_000_000, description: 'aggregate checkpoint write bandwidth, GB/s; default ~0.43 GB/s per GPU (Llama 3 storage)' })),
     rawTextBytesPerToken: Type.Optional(Type.Number({ minimum: 0.5, maximum: 64, description: 'raw text bytes per token for the dataset size; default 4' })),
+    checkpointKeepLatest: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'rolling checkpoints kept on storage; default 10 (torchtitan keep_latest_k)' })),
+    checkpointArchiveEveryDays: Type.Optional(Type.Number({ minimum: 0.01, maximum: 36_500, description: 'also keep one checkpoint per this many days of training for good (at least 0.01 days); default none' })),
+    fabric: Type.Optional(Type.Enum(['infiniband', 'roce'], { description: 'scale-out fabric; default InfiniBand for NVIDIA, RoCE Ethernet otherwise' })),
+    switchRadix: Type.Optional(Type.Integer({ minimum: 4, maximum: 1024, description: 'ports per scale-out switch; default 64' })),
+    scaleOutGbpsPerGpu: Type.Optional(Type.Number({ minimum: 1, maximum: 100_000, description: 'scale-out (backend RDMA) bandwidth per GPU, Gb/s, in place of the catalog\'s: the step-time model and the network check use it' })),
   },
   { additionalProperties: false },
 );

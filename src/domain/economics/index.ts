@@ -89,8 +89,17 @@ export {
   parametersPerModelShard,
   scaleOutBytesPerStep,
   estimateInfrastructure,
+  DEFAULT_CHECKPOINT_KEEP_LATEST,
+  DEFAULT_SWITCH_RADIX,
+  GUIDE_MINIMUM_SCALE_OUT_GBPS,
+  coolingForRackKw,
+  fatTreeSwitches,
+  planFabric,
 } from './infrastructure.js';
 export type {
+  CoolingKind,
+  FabricPlan,
+  FabricTechnology,
   InfrastructureOptions,
   InfrastructureInput,
   NetworkNeed,

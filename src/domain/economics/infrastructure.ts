@@ -43,6 +43,111 @@ export interface InfrastructureOptions {
   storageWriteGBps?: number;
   /** raw text bytes per token, for the dataset size before tokenization */
   rawTextBytesPerToken?: number;
+  /** rolling checkpoints kept on storage (the latest k) */
+  checkpointKeepLatest?: number;
+  /** also keep one checkpoint per this many days of training for good (0: none) */
+  checkpointArchiveEveryDays?: number;
+  /** scale-out fabric technology */
+  fabric?: FabricTechnology;
+  /** ports per scale-out switch at the NIC's speed */
+  switchRadix?: number;
+}
+
+export type FabricTechnology = 'infiniband' | 'roce';
+
+/** torchtitan's default retention, checkpoint.keep_latest_k = 10 (torchtitan/config/job_config.py). */
+export const DEFAULT_CHECKPOINT_KEEP_LATEST = 10;
+
+/**
+ * Ports per scale-out switch when the request gives none: 64, NVIDIA Quantum-2 QM9700 (64 × 400 Gb/s
+ * NDR InfiniBand) and Spectrum-4 SN5600 (64 × 800 GbE, or 128 × 400 GbE split) datasheets.
+ */
+export const DEFAULT_SWITCH_RADIX = 64;
+
+/** The planning guide's minimum scale-out bandwidth for multi-node training, Gb/s per GPU. */
+export const GUIDE_MINIMUM_SCALE_OUT_GBPS = 100;
+
+export type CoolingKind = 'air' | 'air-with-containment' | 'direct-liquid' | 'liquid-required';
+
+/**
+ * Cooling a rack's peak power calls for (datacenter_facts.json "AI rack densities": 2× DGX H100 per
+ * air-cooled rack ≈ 20 kW; air-cooled practical ceiling ~30–40 kW; direct-liquid-cooled HGX H100
+ * racks ~60 kW; GB200/GB300 NVL72 racks 120–135 kW, 100% liquid cooled). The 80 kW step between
+ * direct-to-chip liquid with room air and liquid only is the midpoint of those last two.
+ */
+export function coolingForRackKw(rackPeakKw: number): { kind: CoolingKind; advice: string } {
+  if (rackPeakKw <= 20) return { kind: 'air', advice: `${rackPeakKw.toFixed(1)} kW per rack: conventional air cooling (two DGX H100 per air-cooled rack draw ~20 kW)` };
+  if (rackPeakKw <= 40) return { kind: 'air-with-containment', advice: `${rackPeakKw.toFixed(1)} kW per rack: air at its practical ceiling (~30–40 kW): hot/cold-aisle containment or rear-door heat exchangers` };
+  if (rackPeakKw <= 80) return { kind: 'direct-liquid', advice: `${rackPeakKw.toFixed(1)} kW per rack: above what air removes; direct-to-chip liquid cooling (HGX H100 DLC racks run ~60 kW)` };
+  return { kind: 'liquid-required', advice: `${rackPeakKw.toFixed(1)} kW per rack: liquid cooling only, with facility water to the rack (NVL72 racks draw 120–135 kW, 100% liquid cooled)` };
+}
+
+export interface FabricPlan {
+  technology: FabricTechnology;
+  /** the link speed per GPU: one NIC port per GPU (rail-optimised) */
+  linkGbpsPerGpu: number;
+  /** NICs per node, each on its own rail (leaf switch group) */
+  railsPerNode: number;
+  /** ports the fabric connects: one per GPU */
+  endpoints: number;
+  switchRadix: number;
+  /** independent fabric planes (more endpoints than a three-tier fat tree of this radix holds) */
+  planes: number;
+  tiers: number;
+  leafSwitches: number;
+  spineSwitches: number;
+  coreSwitches: number;
+  totalSwitches: number;
+  /** the planning guide's ≥ 100 Gb/s per GPU for multi-node training */
+  meetsGuideMinimum: boolean;
+  note: string;
+}
+
+/**
+ * Non-blocking folded-Clos (fat-tree) switch counts for N endpoints on k-port switches (Al-Fares et al.
+ * 2008, "A Scalable, Commodity Data Center Network Architecture": a k-ary fat tree connects k³/4 hosts
+ * with 5k²/4 switches). Each leaf gives k/2 ports down and k/2 up: one tier up to k endpoints, two
+ * (leaf + spine) up to k²/2, three (edge + aggregation + core) up to k³/4, beyond that several planes.
+ */
+export function fatTreeSwitches(endpoints: number, radix: number): { planes: number; tiers: number; leaf: number; spine: number; core: number } {
+  const k = Math.max(4, Math.floor(radix / 2) * 2);
+  const half = k / 2;
+  const perPlaneMax = (k * k * k) / 4;
+  const planes = Math.max(1, Math.ceil(endpoints / perPlaneMax));
+  const n = Math.ceil(endpoints / planes);
+  if (n <= k) return { planes, tiers: 1, leaf: planes, spine: 0, core: 0 };
+  const leaf = Math.ceil(n / half);
+  if (n <= (k * k) / 2) return { planes, tiers: 2, leaf: leaf * planes, spine: Math.ceil(leaf / 2) * planes, core: 0 };
+  return { planes, tiers: 3, leaf: leaf * planes, spine: leaf * planes, core: Math.ceil(leaf / 2) * planes };
+}
+
+/** The scale-out fabric for a cluster: rails, fat-tree tiers and switch counts, and the guide's bandwidth check. */
+export function planFabric(a: Accelerator, gpus: number, options: Pick<InfrastructureOptions, 'fabric' | 'switchRadix'>): FabricPlan {
+  const technology: FabricTechnology = options.fabric ?? (a.vendor === 'NVIDIA' ? 'infiniband' : 'roce');
+  const switchRadix = options.switchRadix ?? DEFAULT_SWITCH_RADIX;
+  const linkGbpsPerGpu = (a.scaleOutBytesPerSecond * 8) / 1e9;
+  const t = fatTreeSwitches(gpus, switchRadix);
+  const crosses = gpus > a.gpusPerNode && !(isRackScale(a) && gpus <= a.scaleUpDomainSize);
+  const kind = technology === 'infiniband' ? 'InfiniBand' : 'RoCE Ethernet';
+  const note = !crosses
+    ? 'the job fits in one scale-up domain: no scale-out fabric is needed for it'
+    : `${kind}, one ${linkGbpsPerGpu.toFixed(0)} Gb/s port per GPU on ${a.gpusPerNode} rails; ${t.tiers}-tier non-blocking fat tree of ${switchRadix}-port switches` +
+      (t.planes > 1 ? ` in ${t.planes} planes (one plane holds at most ${switchRadix ** 3 / 4} endpoints)` : '');
+  return {
+    technology,
+    linkGbpsPerGpu,
+    railsPerNode: a.gpusPerNode,
+    endpoints: crosses ? gpus : 0,
+    switchRadix,
+    planes: crosses ? t.planes : 0,
+    tiers: crosses ? t.tiers : 0,
+    leafSwitches: crosses ? t.leaf : 0,
+    spineSwitches: crosses ? t.spine : 0,
+    coreSwitches: crosses ? t.core : 0,
+    totalSwitches: crosses ? t.leaf + t.spine + t.core : 0,
+    meetsGuideMinimum: linkGbpsPerGpu >= GUIDE_MINIMUM_SCALE_OUT_GBPS,
+    note,
+  };
 }
 
 export interface InfrastructureInput {
@@ -53,6 +158,8 @@ export interface InfrastructureInput {
   training: TrainingSetup;
   layout: ParallelLayout;
   performance: PerformanceEstimate;
+  /** the run's days, for the archived checkpoints of the retention policy */
+  days?: number;
   cost?: CostOverrides;
   options?: InfrastructureOptions;
 }
@@ -81,6 +188,10 @@ export interface InfrastructureEstimate {
   gpusPerRack: number;
   rackKw: number;
   rackKwSource: 'request' | 'default' | 'rack-scale system';
+  /** what one full rack draws at peak: servers per rack × server peak */
+  rackPeakKw: number;
+  cooling: { kind: CoolingKind; advice: string };
+  fabric: FabricPlan;
   power: {
     /** GPU TDP × server overhead: what one GPU and its share of the server may draw */
     peakWattsPerGpu: number;
@@ -100,7 +211,13 @@ export interface InfrastructureEstimate {
     storageWriteBytesPerSecond: number;
     storageSource: 'request' | 'default';
     writeSeconds: number;
+    /** the retention policy: the latest k kept, plus one per archiveEveryDays for good */
+    retention: { keepLatest: number; archiveEveryDays: number; archived: number; retained: number };
+    /** storage the retained checkpoints take */
+    retainedBytes: number;
   };
+  /** checkpoints under the retention policy + the tokenized dataset */
+  storageCapacityBytes: number;
   dataset: {
     tokens: number;
     bytesPerToken: number;
@@ -236,6 +353,28 @@ export function estimateInfrastructure(input: InfrastructureInput): Infrastructu
     });
   }
 
+  const keepLatest = options.checkpointKeepLatest ?? DEFAULT_CHECKPOINT_KEEP_LATEST;
+  if (options.checkpointKeepLatest === undefined) {
+    assumptions.push({ field: '/infrastructure/checkpointKeepLatest', value: keepLatest, reason: 'the latest 10 checkpoints kept, older ones deleted: torchtitan\'s default checkpoint.keep_latest_k' });
+  }
+  const archiveEveryDays = options.checkpointArchiveEveryDays ?? 0;
+  const archived = archiveEveryDays > 0 && input.days !== undefined && Number.isFinite(input.days / archiveEveryDays) ? Math.floor(input.days / archiveEveryDays) : 0;
+  const retained = keepLatest + archived;
+
+  // racks' cooling and the scale-out fabric
+  const rackPeakKw = Math.min(nodesPerRack, nodes) * nodePeakKw;
+  const cooling = coolingForRackKw(rackPeakKw);
+  const fabric = planFabric(a, gpus, options);
+  if (options.fabric === undefined) {
+    assumptions.push({ field: '/infrastructure/fabric', value: fabric.technology, reason: a.vendor === 'NVIDIA' ? 'NVIDIA reference clusters (DGX SuperPOD) use InfiniBand' : `${a.vendor} clusters use Ethernet with RoCE` });
+  }
+  if (options.switchRadix === undefined && fabric.totalSwitches > 0) {
+    assumptions.push({ field: '/infrastructure/switchRadix', value: fabric.switchRadix, reason: '64-port switches: NVIDIA Quantum-2 QM9700 (64 × NDR 400 Gb/s), Spectrum-4 SN5600 (64 × 800 GbE)' });
+  }
+  if (gpus > a.gpusPerNode && !fabric.meetsGuideMinimum) {
+    warnings.push(`${a.name} servers have ${fabric.linkGbpsPerGpu.toFixed(0)} Gb/s of scale-out per GPU, under the ${GUIDE_MINIMUM_SCALE_OUT_GBPS} Gb/s the planning guide asks for multi-node training`);
+  }
+
   // dataset
   const bytesPerToken = tokenBytesForVocab(input.shape.vocabSize);
   const rawTextBytesPerToken = options.rawTextBytesPerToken ?? DEFAULT_RAW_TEXT_BYTES_PER_TOKEN;
@@ -252,6 +391,9 @@ export function estimateInfrastructure(input: InfrastructureInput): Infrastructu
     gpusPerRack: nodesPerRack * a.gpusPerNode,
     rackKw,
     rackKwSource,
+    rackPeakKw,
+    cooling,
+    fabric,
     power: {
       peakWattsPerGpu,
       nodePeakKw,
@@ -268,7 +410,10 @@ export function estimateInfrastructure(input: InfrastructureInput): Infrastructu
       storageWriteBytesPerSecond,
       storageSource,
       writeSeconds: storageWriteBytesPerSecond > 0 ? ckpt.bytes / storageWriteBytesPerSecond : 0,
+      retention: { keepLatest, archiveEveryDays, archived, retained },
+      retainedBytes: ckpt.bytes * retained,
     },
+    storageCapacityBytes: ckpt.bytes * retained + input.training.tokens * bytesPerToken,
     dataset: {
       tokens: input.training.tokens,
       bytesPerToken,

@@ -57,6 +57,7 @@ export function planOperations(w: WorkloadWithOperations, gpus: number, layout: 
     training: w.training,
     layout,
     performance,
+    days: ideal.days,
     cost: w.cost,
     ...(w.infrastructure ? { options: w.infrastructure } : {}),
   });

@@ -114,6 +114,12 @@ export interface InfrastructureInput {
   rackKw?: number;
   storageWriteGBps?: number;
   rawTextBytesPerToken?: number;
+  checkpointKeepLatest?: number;
+  checkpointArchiveEveryDays?: number;
+  fabric?: 'infiniband' | 'roce';
+  switchRadix?: number;
+  /** Gb/s per GPU in place of the catalog's scale-out bandwidth */
+  scaleOutGbpsPerGpu?: number;
 }
 
 export interface ReliabilityInput {

@@ -437,7 +437,10 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
   const model = resolveModel(input.model, catalog, problems, assumptions);
   const framework = resolveFramework(input, catalog, problems, assumptions);
 
-  const accelerator = lookupAccelerator(catalog, input.hardware.gpu);
+  const listed = lookupAccelerator(catalog, input.hardware.gpu);
+  const scaleOutGbps = input.infrastructure?.scaleOutGbpsPerGpu;
+  // the request's own network in place of the catalog's: the time model, the network check and the fabric use it
+  const accelerator = listed && scaleOutGbps !== undefined ? { ...listed, scaleOutBytesPerSecond: (scaleOutGbps * 1e9) / 8 } : listed;
   if (!accelerator) {
     problems.push({ path: '/hardware/gpu', message: `unknown accelerator "${input.hardware.gpu}"; known ids: ${knownIds(catalog.accelerators.keys())}` });
   }
