@@ -446,3 +446,34 @@ describe('infrastructure around the plan', () => {
     expect(slow.performance.stepSeconds).toBeGreaterThan(fast.performance.stepSeconds);
   });
 });
+
+describe('POST /v1/cost for GPUs held for a time ("128 A100 for 30 days")', () => {
+  it('is GPUs × days × 24 × the catalog price, with energy at the same power model', async () => {
+    const res = await post('/v1/cost', { hardware: { gpu: 'a100', count: 128 }, usage: { days: 30 } });
+    expect(res.statusCode, res.body).toBe(200);
+    const c = res.json();
+    expect(c.time.gpuHours).toBe(128 * 30 * 24);
+    expect(c.cloud.totalUsd).toBeCloseTo(128 * 30 * 24 * c.cloud.gpuHourUsd, 6);
+    expect(c.cloud.priceKnown).toBe(true);
+    expect(c.energy.kwh).toBeGreaterThan(0);
+    // the catalog has no A100 purchase price: on-premises is unknown, not 0
+    expect(c.onPrem.priceKnown).toBe(false);
+    expect(c.onPrem.totalUsd).toBeNull();
+    // H100 has one: depreciation of 128 purchases for 30 of 365 × years days, plus that energy
+    const h = (await post('/v1/cost', { hardware: { gpu: 'h100', count: 128 }, usage: { days: 30 } })).json();
+    expect(h.onPrem.totalUsd).toBeCloseTo(h.onPrem.capitalUsd * 30 / (365 * h.onPrem.depreciationYears) + h.onPrem.energyUsd, 6);
+    const priced = (await post('/v1/cost', { hardware: { gpu: 'a100', count: 128 }, usage: { days: 30 }, cost: { gpuHourUsd: 1.5 } })).json();
+    expect(priced.cloud.totalUsd).toBeCloseTo(128 * 30 * 24 * 1.5, 6);
+  });
+
+  it('refuses usage without a count, with a model, and a request with neither', async () => {
+    const noCount = await post('/v1/cost', { hardware: { gpu: 'a100' }, usage: { days: 30 } });
+    expect(noCount.statusCode).toBe(400);
+    expect(noCount.json().errors.map((e: any) => e.path)).toContain('/hardware/count');
+    const both = await post('/v1/cost', { model: { preset: 'llama-2-7b' }, hardware: { gpu: 'a100', count: 8 }, usage: { days: 1 } });
+    expect(both.json().errors.map((e: any) => e.path)).toContain('/usage');
+    const neither = await post('/v1/cost', { hardware: { gpu: 'a100', count: 8 } });
+    expect(neither.statusCode).toBe(400);
+    expect(neither.json().errors.map((e: any) => e.path)).toContain('/model');
+  });
+});

@@ -244,7 +244,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cloud and on-premises cost, energy and carbon */
+        /**
+         * Cloud and on-premises cost, energy and carbon
+         * @description Of a training run (model, tokens, hardware: planned as /v1/estimate plans it), or of hardware.count GPUs held for usage.days ("128 A100 for 30 days"), whatever they train.
+         */
         post: operations["estimateCost"];
         delete?: never;
         options?: never;
@@ -3661,7 +3664,7 @@ export interface operations {
             content: {
                 "application/json": {
                     /** @description exactly one of preset | parameters | architecture */
-                    model: {
+                    model?: {
                         /** @description an id from GET /v1/models */
                         preset?: string;
                         /** @description dense model size; the shape is inferred and listed in assumptions (a number, or a string with an SI suffix K/M/B/G/T/P; at most 1e+14) */
@@ -3876,6 +3879,11 @@ export interface operations {
                         gpu: string;
                         /** @description GPUs; when left out the service sizes it */
                         count?: number;
+                    };
+                    /** @description price hardware.count GPUs for these days, whatever they train ("128 A100 for 30 days"); give it instead of model */
+                    usage?: {
+                        /** @description days the GPUs are held (rented or running) */
+                        days: number;
                     };
                 };
             };

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PLANNER_ROUTE } from '../plugins/pressure.js';
 import type { FastifyInstance } from 'fastify';
-import { InputProblemError } from '../domain/core/index.js';
+import { InputProblemError, type FieldProblem } from '../domain/core/index.js';
+import { costAssumptions, costInputProblems, estimateCost } from '../domain/economics/index.js';
+import { peakFlopsForPrecision } from '../domain/performance/index.js';
 import { trainingFlops } from '../domain/model/index.js';
 import { wholeModelMemory } from '../domain/memory/index.js';
-import { inThreadRunner, type PlanTaskKind, type PlanTaskResult, timeFor, resolveModelStack, resolveModelTraining, resolveWorkload, type ResolvedWorkload } from '../domain/planning/index.js';
+import { inThreadRunner, type PlanTaskKind, type PlanTaskResult, timeFor, lookupAccelerator, resolveModelStack, resolveModelTraining, resolveWorkload, toPointer, type ResolvedWorkload } from '../domain/planning/index.js';
 import { problemResponses } from '../schemas/problem.js';
 import {
   CostResponseSchema,
@@ -14,7 +16,7 @@ import {
   ParallelismResponseSchema,
   SizingResponseSchema,
 } from '../schemas/plan.js';
-import { FlopsRequestSchema, MemoryRequestSchema, WorkloadSchema, type WorkloadInput } from '../schemas/workload.js';
+import { CostRequestSchema, FlopsRequestSchema, MemoryRequestSchema, WorkloadSchema, type WorkloadInput } from '../schemas/workload.js';
 import {
   presentCost,
   presentEstimate,
@@ -216,12 +218,38 @@ export const planRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['plan'],
         summary: 'Cloud and on-premises cost, energy and carbon',
-        body,
+        description:
+          'Of a training run (model, tokens, hardware: planned as /v1/estimate plans it), or of hardware.count GPUs held for usage.days ' +
+          '("128 A100 for 30 days"), whatever they train.',
+        body: CostRequestSchema,
         response: { 200: CostResponseSchema, ...problemResponses },
       },
     },
     async (request) => {
-      const { value: r } = await run(app, 'estimate', resolve(app, request.body));
+      const body = request.body;
+      if (body.usage) {
+        const problems: FieldProblem[] = [];
+        if (body.model) problems.push({ path: '/usage', message: 'usage.days prices GPUs for a time and model prices a training run: give one of them' });
+        const gpus = body.hardware.count;
+        if (gpus === undefined) problems.push({ path: '/hardware/count', message: 'usage.days needs hardware.count: the GPUs held' });
+        const accelerator = lookupAccelerator(app.trainplan.catalog, body.hardware.gpu);
+        if (!accelerator) problems.push({ path: '/hardware/gpu', message: `unknown accelerator "${body.hardware.gpu}"; known ids: ${[...app.trainplan.catalog.accelerators.keys()].sort().join(', ')}` });
+        for (const p of costInputProblems(body.cost ?? {})) problems.push({ ...p, path: toPointer(p.path.startsWith('/cost') ? p.path : `/cost/${p.path.replace(/^\//, '')}`) });
+        if (problems.length > 0 || !accelerator || gpus === undefined) throw new InputProblemError(problems);
+        const days = body.usage.days;
+        const cost = estimateCost({ gpus, days, accelerator, inputs: body.cost ?? {} });
+        const precision = body.training?.precision ?? (accelerator.generation === 'volta' ? 'fp16' : 'bf16');
+        const ignored = (['training', 'parallelism', 'efficiency', 'search', 'constraints'] as const).filter((k) => body[k] !== undefined);
+        return {
+          ...presentCost(cost),
+          time: { days, hours: days * 24, gpuHours: gpus * days * 24, steps: 0 },
+          hardware: { gpu: accelerator.id, name: accelerator.name, count: gpus, nodes: Math.ceil(gpus / accelerator.gpusPerNode), gpuMemoryBytes: accelerator.memoryBytes, peakFlopsPerSecond: peakFlopsForPrecision(accelerator, precision) },
+          warnings: [...cost.warnings, ...(ignored.length > 0 ? [`usage.days prices the GPUs alone: ${ignored.join(', ')} ignored`] : [])],
+          assumptions: costAssumptions(accelerator, body.cost ?? {}),
+        };
+      }
+      if (!body.model) throw new InputProblemError([{ path: '/model', message: 'give model (the cost of training it) or usage.days (the cost of hardware.count GPUs for those days)' }]);
+      const { value: r } = await run(app, 'estimate', resolve(app, body as WorkloadInput));
       return {
         ...presentCost(r.cost),
         time: presentTime(r.time),

@@ -207,6 +207,20 @@ export const WorkloadSchema = Type.Object({ ...WorkloadParts, hardware: Hardware
 export type WorkloadInput = Static<typeof WorkloadSchema>;
 
 /** POST /v1/flops: the workload with hardware optional (training FLOPs need no accelerator). */
+/** POST /v1/cost: a training run (model + hardware), or GPUs for a time (hardware.count + usage.days, no model). */
+export const CostRequestSchema = Type.Object(
+  {
+    ...WorkloadParts,
+    model: Type.Optional(ModelInputSchema),
+    hardware: HardwareInputSchema,
+    usage: Type.Optional(Type.Object(
+      { days: Type.Number({ minimum: 0.001, maximum: 36_500, description: 'days the GPUs are held (rented or running)' }) },
+      { additionalProperties: false, description: 'price hardware.count GPUs for these days, whatever they train ("128 A100 for 30 days"); give it instead of model' },
+    )),
+  },
+  { additionalProperties: false, $id: 'CostRequest' },
+);
+
 /** POST /v1/memory: the workload with hardware optional (without it, the whole-model memory alone). */
 export const MemoryRequestSchema = Type.Object({ ...WorkloadParts, hardware: Type.Optional(HardwareInputSchema) }, { additionalProperties: false, $id: 'MemoryRequest' });
 
