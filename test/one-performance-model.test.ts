@@ -75,3 +75,40 @@ describe('the compute of a cluster comes from the step-time model', () => {
     expect(s.computeFlops).toBeCloseTo(1000 * 30 * 86_400 * 989.4e12 * 0.4, -18);
   });
 });
+
+describe('a budget buys the fastest plans within it and says what it can train', () => {
+  const ask = (budgetUsd: number) => post('/v1/recommend', {
+    model: { parameters: '70B' }, constraints: { budgetUsd },
+    recommend: { accelerators: ['h100-sxm-80gb', 'a100-sxm-80gb', 'mi300x'], procurement: 'cloud' },
+  });
+
+  it('fastest first, every option within the budget, and more budget is never slower', async () => {
+    let previousDays = Infinity;
+    let previousParameters = 0;
+    for (const budget of [1e6, 5e6, 10e6]) {
+      const r = await ask(budget);
+      expect(r.ranking).toBe('fastest');
+      expect(r.options.length).toBeGreaterThan(0);
+      const days = r.options.map((o: { days: number }) => o.days);
+      expect(days).toEqual([...days].sort((a, b) => a - b));
+      for (const o of r.options) expect(o.costUsd).toBeLessThanOrEqual(budget);
+      expect(days[0]).toBeLessThanOrEqual(previousDays);
+      previousDays = days[0];
+      // the compute-optimal model grows as √budget (C ∝ budget, N = √(C / 120))
+      expect(r.budgetBuys.parameters).toBeGreaterThan(previousParameters);
+      expect(r.budgetBuys.tokens / r.budgetBuys.parameters).toBeCloseTo(20, 6);
+      expect(6 * r.budgetBuys.parameters * r.budgetBuys.tokens).toBeCloseTo(r.budgetBuys.computeFlops, -10);
+      previousParameters = r.budgetBuys.parameters;
+    }
+  });
+
+  it('with a deadline too, the cheapest plan that meets both comes first', async () => {
+    const r = await post('/v1/recommend', {
+      model: { parameters: '70B' }, constraints: { budgetUsd: 5e6, deadlineDays: 60 },
+      recommend: { accelerators: ['h100-sxm-80gb', 'mi300x'], procurement: 'cloud' },
+    });
+    expect(r.ranking).toBe('cheapest');
+    const costs = r.options.map((o: { costUsd: number }) => o.costUsd);
+    expect(costs).toEqual([...costs].sort((a, b) => a - b));
+  });
+});

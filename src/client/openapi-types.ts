@@ -4769,7 +4769,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description options that satisfy every constraint, cheapest first (Accept: text/csv gives these rows) */
+                        /** @description options that satisfy every constraint, in the order of ranking (Accept: text/csv gives these rows) */
                         options: {
                             rank: number;
                             accelerator: string;
@@ -4812,6 +4812,23 @@ export interface operations {
                         }[];
                         satisfiable: boolean;
                         explanation: string;
+                        /**
+                         * @description fastest first when only a budget constrains (it buys the fastest plan within it); cheapest first otherwise
+                         * @enum {unknown}
+                         */
+                        ranking: "fastest" | "cheapest";
+                        /** @description what the budget can train */
+                        budgetBuys?: {
+                            /** @description 6·N·D the budget pays for at the cheapest cloud option's cost per FLOP */
+                            computeFlops: number;
+                            /** @description the largest compute-optimal model (20 tokens per parameter) for that compute */
+                            parameters: number;
+                            tokens: number;
+                            accelerator: string;
+                            gpus: number;
+                            /** @enum {unknown} */
+                            mode: "cloud" | "onPrem";
+                        };
                         considered: number;
                         rejected: {
                             accelerator: string;
@@ -4842,7 +4859,7 @@ export interface operations {
                         assumptions: components["schemas"]["Assumption"][];
                     };
                     "text/csv": {
-                        /** @description options that satisfy every constraint, cheapest first (Accept: text/csv gives these rows) */
+                        /** @description options that satisfy every constraint, in the order of ranking (Accept: text/csv gives these rows) */
                         options: {
                             rank: number;
                             accelerator: string;
@@ -4885,6 +4902,23 @@ export interface operations {
                         }[];
                         satisfiable: boolean;
                         explanation: string;
+                        /**
+                         * @description fastest first when only a budget constrains (it buys the fastest plan within it); cheapest first otherwise
+                         * @enum {unknown}
+                         */
+                        ranking: "fastest" | "cheapest";
+                        /** @description what the budget can train */
+                        budgetBuys?: {
+                            /** @description 6·N·D the budget pays for at the cheapest cloud option's cost per FLOP */
+                            computeFlops: number;
+                            /** @description the largest compute-optimal model (20 tokens per parameter) for that compute */
+                            parameters: number;
+                            tokens: number;
+                            accelerator: string;
+                            gpus: number;
+                            /** @enum {unknown} */
+                            mode: "cloud" | "onPrem";
+                        };
                         considered: number;
                         rejected: {
                             accelerator: string;

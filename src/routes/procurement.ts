@@ -247,13 +247,21 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
       });
       const assumptions: Assumption[] = [...workloads[0]!.assumptions.filter((a) => !a.field.startsWith('/cost/'))];
       if (value.sizedFor.horizonDays !== undefined) {
-        assumptions.push({ field: '/constraints/deadlineDays', value: value.sizedFor.horizonDays, reason: 'neither a deadline nor a GPU count given: each option is sized to finish in about a quarter' });
+        assumptions.push({
+          field: '/constraints/deadlineDays',
+          value: value.sizedFor.horizonDays,
+          reason: value.ranking === 'fastest'
+            ? 'a budget and no deadline: each option is sized to finish in about a quarter, then for half the days while the budget pays for it; the fastest come first'
+            : 'neither a deadline nor a GPU count given: each option is sized to finish in about a quarter',
+        });
       }
       assumptions.push({ field: '/recommend/procurement', value: body.recommend?.procurement ?? 'either', reason: 'onPrem options are costed as the cash a purchase needs (capital + energy); runCostUsd is the depreciated share' });
       return {
         options: value.options.map(({ layoutDescription, layout, ...o }) => ({ ...o, layout: layoutDescription, parallelism: { ...layout } })),
         satisfiable: value.satisfiable,
         explanation: value.explanation,
+        ranking: value.ranking,
+        ...(value.budgetBuys ? { budgetBuys: { ...value.budgetBuys } } : {}),
         considered: value.considered,
         rejected: value.rejected,
         suggestions: value.suggestions,

@@ -199,9 +199,18 @@ export const RecommendOptionSchema = Type.Object({
 });
 
 export const RecommendResponseSchema = Type.Object({
-  options: Type.Array(RecommendOptionSchema, { description: 'options that satisfy every constraint, cheapest first (Accept: text/csv gives these rows)' }),
+  options: Type.Array(RecommendOptionSchema, { description: 'options that satisfy every constraint, in the order of ranking (Accept: text/csv gives these rows)' }),
   satisfiable: Type.Boolean(),
   explanation: Type.String(),
+  ranking: Type.Enum(['fastest', 'cheapest'], { description: 'fastest first when only a budget constrains (it buys the fastest plan within it); cheapest first otherwise' }),
+  budgetBuys: Type.Optional(Type.Object({
+    computeFlops: Num('6·N·D the budget pays for at the cheapest cloud option\'s cost per FLOP'),
+    parameters: Num('the largest compute-optimal model (20 tokens per parameter) for that compute'),
+    tokens: Num(),
+    accelerator: Type.String(),
+    gpus: Int(),
+    mode: Type.Enum(['cloud', 'onPrem']),
+  }, { description: 'what the budget can train' })),
   considered: Int(),
   rejected: Type.Array(Type.Object({ accelerator: Type.String(), gpus: Int(), reason: Type.String() })),
   suggestions: Type.Array(

@@ -307,8 +307,22 @@ export interface Suggestion {
   gpus?: number;
 }
 
+/** What a budget trains: the largest compute-optimal model (20 tokens per parameter) its compute affords. */
+export interface BudgetBuys {
+  computeFlops: number;
+  parameters: number;
+  tokens: number;
+  /** the option whose cost per FLOP sets it */
+  accelerator: string;
+  gpus: number;
+  mode: CostBasis;
+}
+
 export interface RecommendResult {
   options: RecommendOption[];
+  /** 'fastest' when only a budget constrains (it buys the fastest plan within it), else 'cheapest' */
+  ranking: 'fastest' | 'cheapest';
+  budgetBuys?: BudgetBuys;
   /** every evaluated option, whether or not it satisfied the constraints (for the explanations) */
   considered: number;
   rejected: Rejection[];
@@ -361,12 +375,54 @@ export function modelForCompute(computeFlops: number, tokensPerParameter: number
   return { parameters, tokens: parameters * tokensPerParameter };
 }
 
+/** Deadlines tried below the horizon when a budget alone constrains: each half the last (90 → 45 → 22.5 → 11.25 → 5.6 days). */
+const BUDGET_SPEED_STEPS = 4;
+
+/**
+ * The fastest plan on one accelerator that a budget pays for: sized for the horizon, then for half
+ * the days while the budget still covers it and the run still gets faster (more GPUs cost about the
+ * same GPU-hours until scaling loses efficiency, so a budget mostly buys speed). A larger budget
+ * reaches every plan a smaller one reaches, so it is never slower.
+ */
+function fastestWithinBudget(
+  w: WorkloadWithOperations, atHorizon: Evaluation, mode: CostBasis, options: RecommendOptions, horizonDays: number,
+): RecommendOption | undefined {
+  let best = optionFrom(atHorizon, mode, options.budgetUsd, undefined);
+  if (!best || !best.meetsBudget) return best;
+  let days = horizonDays;
+  for (let step = 0; step < BUDGET_SPEED_STEPS; step++) {
+    days /= 2;
+    const sized = sizeForDeadline(w, days, options.searchMaxEvaluations);
+    const o = sized.evaluation.status === 'ok' ? optionFrom(sized.evaluation, mode, options.budgetUsd, undefined) : undefined;
+    if (!o || !o.meetsBudget || o.days >= best.days * 0.98) break;
+    best = o;
+    if (!sized.meetsDeadline) break;
+  }
+  return best;
+}
+
+/**
+ * The largest compute-optimal model the budget trains when renting: model FLOPs scale with GPU-hours,
+ * so the cloud option with the lowest cost per model FLOP sets it (a purchase's capital is spent once
+ * whatever it trains, so it does not scale this way and is left out).
+ */
+function budgetBuys(base: WorkloadWithOperations, all: readonly RecommendOption[], budgetUsd: number): BudgetBuys | undefined {
+  const flops = trainingFlops(base.model.shape, base.model.counts, base.training);
+  const cheapest = all.filter((o) => o.mode === 'cloud' && o.costUsd > 0).sort((x, y) => x.costUsd - y.costUsd)[0];
+  if (!cheapest) return undefined;
+  const computeFlops = (flops.sixNDTotal * budgetUsd) / cheapest.costUsd;
+  const m = modelForCompute(computeFlops, CHINCHILLA_TOKENS_PER_PARAMETER);
+  return { computeFlops, parameters: m.parameters, tokens: m.tokens, accelerator: cheapest.accelerator, gpus: cheapest.gpus, mode: cheapest.mode };
+}
+
 /** Ranked options that satisfy budget and deadline, or why none does and what would. */
 export function recommend(workloads: readonly WorkloadWithOperations[], options: RecommendOptions): RecommendResult {
   const started = Date.now();
   const modes: CostBasis[] = options.procurement === 'either' ? ['cloud', 'onPrem'] : [options.procurement];
   const horizon = options.deadlineDays === undefined && options.gpus === undefined ? DEFAULT_RECOMMEND_HORIZON_DAYS : undefined;
   const sizingDeadline = options.deadlineDays ?? horizon;
+  // a budget and nothing else: it buys the fastest plan it can pay for, not the cheapest one
+  const budgetOnly = options.budgetUsd !== undefined && horizon !== undefined;
   const all: RecommendOption[] = [];
   const rejected: Rejection[] = [];
   const limits: string[] = [];
@@ -385,7 +441,7 @@ export function recommend(workloads: readonly WorkloadWithOperations[], options:
       continue;
     }
     for (const mode of modes) {
-      const o = optionFrom(e, mode, options.budgetUsd, options.deadlineDays);
+      const o = budgetOnly ? fastestWithinBudget(w, e, mode, options, sizingDeadline!) : optionFrom(e, mode, options.budgetUsd, options.deadlineDays);
       if (!o) {
         rejected.push({ accelerator: w.accelerator.id, gpus: e.gpus, reason: `no ${mode === 'cloud' ? 'cloud price' : 'purchase price'} in the catalog for ${w.accelerator.id} (pass cost.${mode === 'cloud' ? 'gpuHourUsd' : 'purchaseUsdPerGpu'})` });
         continue;
@@ -397,7 +453,9 @@ export function recommend(workloads: readonly WorkloadWithOperations[], options:
       if (why.length > 0) rejected.push({ accelerator: o.accelerator, gpus: o.gpus, reason: why.join('; ') });
     }
   }
-  const ok = all.filter((o) => o.meetsBudget && o.meetsDeadline).sort((x, y) => x.costUsd - y.costUsd || x.days - y.days);
+  const ok = all
+    .filter((o) => o.meetsBudget && o.meetsDeadline)
+    .sort(budgetOnly ? (x, y) => x.days - y.days || x.costUsd - y.costUsd : (x, y) => x.costUsd - y.costUsd || x.days - y.days);
   const ranked = ok.slice(0, options.maxOptions).map((o, i) => ({ ...o, rank: i + 1 }));
 
   const suggestions: Suggestion[] = [];
@@ -486,8 +544,12 @@ export function recommend(workloads: readonly WorkloadWithOperations[], options:
     options.budgetUsd !== undefined ? `a budget of ${money(options.budgetUsd)}` : undefined,
     options.deadlineDays !== undefined ? `a ${options.deadlineDays}-day deadline` : undefined,
   ].filter(Boolean).join(' and ');
+  const buys = options.budgetUsd !== undefined && base ? budgetBuys(base, all, options.budgetUsd) : undefined;
   const explanation =
-    ranked.length > 0
+    ranked.length > 0 && budgetOnly
+      ? `${ok.length} option(s) within ${constraintText}; the fastest is ${ranked[0]!.gpus} ${ranked[0]!.accelerator} (${ranked[0]!.mode}) in ${ranked[0]!.days.toFixed(1)} days for ${money(ranked[0]!.costUsd)}` +
+        (buys ? `; the budget trains a compute-optimal ~${(buys.parameters / 1e9).toFixed(0)}B model on ${(buys.tokens / 1e12).toFixed(2)}T tokens on ${buys.accelerator}` : '')
+      : ranked.length > 0
       ? `${ok.length} option(s) meet ${constraintText || 'the request'}; the cheapest is ${ranked[0]!.gpus} ${ranked[0]!.accelerator} (${ranked[0]!.mode}) for ${money(ranked[0]!.costUsd)} in ${ranked[0]!.days.toFixed(1)} days`
       : all.length === 0
         ? `no accelerator could run the workload with a price for ${options.procurement === 'either' ? 'cloud or purchase' : options.procurement}: see rejected`
@@ -499,6 +561,8 @@ export function recommend(workloads: readonly WorkloadWithOperations[], options:
     suggestions,
     satisfiable: ranked.length > 0,
     explanation,
+    ...(buys ? { budgetBuys: buys } : {}),
+    ranking: budgetOnly ? 'fastest' : 'cheapest',
     sizedFor: {
       ...(options.deadlineDays !== undefined ? { deadlineDays: options.deadlineDays } : {}),
       ...(options.gpus !== undefined ? { gpus: options.gpus } : {}),
