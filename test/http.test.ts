@@ -477,3 +477,38 @@ describe('POST /v1/cost for GPUs held for a time ("128 A100 for 30 days")', () =
     expect(neither.json().errors.map((e: any) => e.path)).toContain('/model');
   });
 });
+
+describe('per-accelerator prices and network in compare and recommend', () => {
+  const body = (overrides: object) => ({
+    model: { preset: 'llama-2-70b' }, training: { tokens: '2T' }, hardware: { count: 512 },
+    compare: { accelerators: ['gb200-nvl72', 'h100'], searchMaxEvaluations: 20000, overrides },
+  });
+
+  it('each accelerator is priced by its own override; the others keep the catalog', async () => {
+    const res = await post('/v1/compare', body({ 'gb200-nvl72': { gpuHourUsd: 6 }, h100: { gpuHourUsd: 1.5 } }));
+    expect(res.statusCode, res.body).toBe(200);
+    const entries = res.json().entries as any[];
+    const gb = entries.find((e) => e.accelerator === 'gb200-nvl72');
+    const h = entries.find((e) => e.accelerator === 'h100-sxm-80gb');
+    expect(gb.cloudPriceKnown).toBe(true);
+    expect(gb.cloudUsd).toBeCloseTo(gb.gpuHours * 6, 3);
+    expect(h.cloudUsd).toBeCloseTo(h.gpuHours * 1.5, 3);
+    expect(res.json().frontier.length).toBeGreaterThan(0);
+  });
+
+  it('a slower network for one accelerator slows only that one', async () => {
+    const base = (await post('/v1/compare', body({}))).json().entries as any[];
+    const slow = (await post('/v1/compare', body({ h100: { scaleOutGbpsPerGpu: 25 } }))).json().entries as any[];
+    const pick = (xs: any[], id: string) => xs.find((e) => e.accelerator === id);
+    expect(pick(slow, 'h100-sxm-80gb').stepSeconds).toBeGreaterThan(pick(base, 'h100-sxm-80gb').stepSeconds);
+    expect(pick(slow, 'gb200-nvl72').stepSeconds).toBe(pick(base, 'gb200-nvl72').stepSeconds);
+  });
+
+  it('an override for an unknown accelerator is a 400 naming it', async () => {
+    const res = await post('/v1/compare', body({ 'h900': { gpuHourUsd: 1 } }));
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors.map((e: any) => e.path)).toContain('/compare/overrides/h900');
+    const rec = await post('/v1/recommend', { model: { parameters: '7B' }, constraints: { budgetUsd: 1e5 }, recommend: { accelerators: ['h100'], overrides: { nope: { gpuHourUsd: 1 } } } });
+    expect(rec.json().errors.map((e: any) => e.path)).toContain('/recommend/overrides/nope');
+  });
+});

@@ -4274,6 +4274,17 @@ export interface operations {
                          * @enum {unknown}
                          */
                         costBasis?: "cloud" | "onPrem";
+                        /** @description keyed by accelerator id or alias: prices and network for that accelerator over the catalog's (and over cost.* / infrastructure.*, which apply to all) */
+                        overrides?: {
+                            [key: string]: {
+                                /** @description cloud price per GPU-hour for this accelerator */
+                                gpuHourUsd?: number;
+                                /** @description purchase price per GPU (with its server share) for this accelerator */
+                                purchaseUsdPerGpu?: number;
+                                /** @description scale-out bandwidth per GPU, Gb/s, for this accelerator */
+                                scaleOutGbpsPerGpu?: number;
+                            };
+                        };
                         /** @description work budget of each layout search, in memory- and time-model calls (default 150,000); deterministic, so the same request gets the same answer on any machine */
                         searchMaxEvaluations?: number;
                     };
@@ -4755,6 +4766,17 @@ export interface operations {
                         procurement?: "cloud" | "onPrem" | "either";
                         /** @description options returned (default 10) */
                         maxOptions?: number;
+                        /** @description keyed by accelerator id or alias: prices and network for that accelerator over the catalog's (and over cost.* / infrastructure.*, which apply to all) */
+                        overrides?: {
+                            [key: string]: {
+                                /** @description cloud price per GPU-hour for this accelerator */
+                                gpuHourUsd?: number;
+                                /** @description purchase price per GPU (with its server share) for this accelerator */
+                                purchaseUsdPerGpu?: number;
+                                /** @description scale-out bandwidth per GPU, Gb/s, for this accelerator */
+                                scaleOutGbpsPerGpu?: number;
+                            };
+                        };
                         /** @description work budget of each layout search, in memory- and time-model calls (default 150,000); deterministic, so the same request gets the same answer on any machine */
                         searchMaxEvaluations?: number;
                     };

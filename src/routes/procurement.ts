@@ -33,19 +33,37 @@ const produces = ['application/json', 'text/csv'];
 type BodyWithWorkload = CompareRequest | RecommendRequest | SweepRequest;
 
 /** The workload part of a procurement body on one accelerator. */
-function workloadInput(body: BodyWithWorkload, gpu: string, count: number | undefined): WorkloadInput {
+function workloadInput(body: BodyWithWorkload, gpu: string, count: number | undefined, override?: AcceleratorOverride): WorkloadInput {
+  const { scaleOutGbpsPerGpu, ...prices } = override ?? {};
+  const cost = { ...(body.cost ?? {}), ...prices };
+  const infrastructure = { ...(body.infrastructure ?? {}), ...(scaleOutGbpsPerGpu !== undefined ? { scaleOutGbpsPerGpu } : {}) };
   return {
     model: body.model,
     hardware: { gpu, ...(count !== undefined ? { count } : {}) },
     ...(body.training ? { training: body.training } : {}),
     ...(body.parallelism ? { parallelism: body.parallelism } : {}),
     ...(body.efficiency ? { efficiency: body.efficiency } : {}),
-    ...(body.cost ? { cost: body.cost } : {}),
+    ...(Object.keys(cost).length > 0 ? { cost } : {}),
     ...(body.constraints ? { constraints: body.constraints } : {}),
     ...(body.search ? { search: body.search } : {}),
-    ...(body.infrastructure ? { infrastructure: body.infrastructure } : {}),
+    ...(Object.keys(infrastructure).length > 0 ? { infrastructure } : {}),
     ...(body.reliability ? { reliability: body.reliability } : {}),
   };
+}
+
+type AcceleratorOverride = { gpuHourUsd?: number; purchaseUsdPerGpu?: number; scaleOutGbpsPerGpu?: number };
+
+/** compare.overrides / recommend.overrides by canonical accelerator id; an unknown key is a 400 naming it. */
+function overridesById(app: FastifyInstance, overrides: Record<string, AcceleratorOverride> | undefined, path: string): Map<string, AcceleratorOverride> {
+  const out = new Map<string, AcceleratorOverride>();
+  const problems: FieldProblem[] = [];
+  for (const [key, value] of Object.entries(overrides ?? {})) {
+    const a = lookupAccelerator(app.trainplan.catalog, key);
+    if (!a) problems.push({ path: `${path}/${key}`, message: `unknown accelerator "${key}"; known ids: ${[...app.trainplan.catalog.accelerators.keys()].sort().join(', ')}` });
+    else out.set(a.id, { ...(out.get(a.id) ?? {}), ...value });
+  }
+  if (problems.length > 0) throw new InputProblemError(problems);
+  return out;
 }
 
 /**
@@ -53,7 +71,10 @@ function workloadInput(body: BodyWithWorkload, gpu: string, count: number | unde
  * (model, tokens, ...) are a 400; an accelerator without a peak for the precision is kept (swapped into
  * another accelerator's workload) so that the answer lists it as unsupported.
  */
-function resolveForAccelerators(app: FastifyInstance, body: BodyWithWorkload, ids: readonly string[], idsPath: string, count: number | undefined): WorkloadWithOperations[] {
+function resolveForAccelerators(
+  app: FastifyInstance, body: BodyWithWorkload, ids: readonly string[], idsPath: string, count: number | undefined,
+  overrides: Map<string, AcceleratorOverride> = new Map(),
+): WorkloadWithOperations[] {
   const catalog = app.trainplan.catalog;
   const problems: FieldProblem[] = [];
   const resolved: (WorkloadWithOperations | string)[] = [];
@@ -63,7 +84,7 @@ function resolveForAccelerators(app: FastifyInstance, body: BodyWithWorkload, id
       problems.push({ path: `${idsPath}/${i}`, message: `unknown accelerator "${id}"; known ids: ${[...catalog.accelerators.keys()].sort().join(', ')}` });
       return;
     }
-    const r = resolveWorkload(workloadInput(body, a.id, count), catalog, { defaultSearchMaxEvaluations: app.trainplan.searchMaxEvaluations });
+    const r = resolveWorkload(workloadInput(body, a.id, count, overrides.get(a.id)), catalog, { defaultSearchMaxEvaluations: app.trainplan.searchMaxEvaluations });
     if ('problems' in r) {
       const other = r.problems.filter((p) => p.path !== '/training/precision');
       if (other.length === 0) resolved.push(a.id);
@@ -184,7 +205,7 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw new InputProblemError([{ path: '/hardware/count', message: 'give hardware.count (compare at a fixed count) or constraints.deadlineDays (the count that meets it)' }]);
       }
       const ids = body.compare?.accelerators ?? allIds(app);
-      const workloads = resolveForAccelerators(app, body, ids, '/compare/accelerators', count);
+      const workloads = resolveForAccelerators(app, body, ids, '/compare/accelerators', count, overridesById(app, body.compare?.overrides, '/compare/overrides'));
       const searchMaxEvaluations = body.compare?.searchMaxEvaluations ?? DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS;
       const costBasis = body.compare?.costBasis ?? 'cloud';
       const { value } = await runTask(app, 'compare', workloads[0]!, {
@@ -229,7 +250,7 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const count = body.hardware?.count;
       const ids = body.recommend?.accelerators ?? (body.hardware?.gpu !== undefined ? [body.hardware.gpu] : allIds(app));
       const idsPath = body.recommend?.accelerators ? '/recommend/accelerators' : '/hardware/gpu';
-      const workloads = resolveForAccelerators(app, body, ids, idsPath, count);
+      const workloads = resolveForAccelerators(app, body, ids, idsPath, count, overridesById(app, body.recommend?.overrides, '/recommend/overrides'));
       const searchMaxEvaluations = body.recommend?.searchMaxEvaluations ?? DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS;
       const budgetUsd = body.constraints?.budgetUsd;
       const deadlineDays = body.constraints?.deadlineDays;

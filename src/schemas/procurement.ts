@@ -26,6 +26,20 @@ export const ProcurementHardwareSchema = Type.Object(
 );
 
 
+/** Per-accelerator prices and network over the catalog's: each compared accelerator has its own. */
+export const AcceleratorOverridesSchema = Type.Record(
+  Type.String({ minLength: 1, maxLength: 64 }),
+  Type.Object(
+    {
+      gpuHourUsd: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000, description: 'cloud price per GPU-hour for this accelerator' })),
+      purchaseUsdPerGpu: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000_000, description: 'purchase price per GPU (with its server share) for this accelerator' })),
+      scaleOutGbpsPerGpu: Type.Optional(Type.Number({ minimum: 1, maximum: 100_000, description: 'scale-out bandwidth per GPU, Gb/s, for this accelerator' })),
+    },
+    { additionalProperties: false },
+  ),
+  { maxProperties: 64, description: 'keyed by accelerator id or alias: prices and network for that accelerator over the catalog\'s (and over cost.* / infrastructure.*, which apply to all)' },
+);
+
 export const CompareRequestSchema = Type.Object(
   {
     ...WorkloadParts,
@@ -35,6 +49,7 @@ export const CompareRequestSchema = Type.Object(
         {
           accelerators: Type.Optional(Type.Array(AcceleratorId, { minItems: 1, maxItems: 64, description: 'default: every accelerator in the catalog' })),
           costBasis: Type.Optional(Type.Enum(['cloud', 'onPrem'], { description: 'cost the Pareto frontier uses (default cloud)' })),
+          overrides: Type.Optional(AcceleratorOverridesSchema),
           searchMaxEvaluations: Type.Optional(SearchBudget),
         },
         { additionalProperties: false },
@@ -54,6 +69,7 @@ export const RecommendRequestSchema = Type.Object(
           accelerators: Type.Optional(Type.Array(AcceleratorId, { minItems: 1, maxItems: 64, description: 'allowed accelerators (default: the whole catalog)' })),
           procurement: Type.Optional(Type.Enum(['cloud', 'onPrem', 'either'], { description: 'rent, buy, or both (default either)' })),
           maxOptions: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'options returned (default 10)' })),
+          overrides: Type.Optional(AcceleratorOverridesSchema),
           searchMaxEvaluations: Type.Optional(SearchBudget),
         },
         { additionalProperties: false },
