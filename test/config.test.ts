@@ -439,6 +439,21 @@ describe('bad configuration files', () => {
     expect(error.message).toContain('edited-hardware.yaml:');
   });
 
+  it('a reservation dearer than on-demand is refused: both must come from one provider', () => {
+    const doc = parseDocument(readFileSync(defaultCatalogPaths().hardwarePath, 'utf8'));
+    const index = catalog.hardwareEntries.findIndex((e) => e.id === 'a100-sxm-40gb');
+    doc.setIn(['accelerators', index, 'prices', 'reservedGpuHourUsd', 'value'], 9.99);
+    const error = catalogError(() => parseHardwareCatalog(doc.toString(), 'edited-hardware.yaml'));
+    expect(error.problems.map((p) => p.path)).toEqual([`/accelerators/${index}/prices/reservedGpuHourUsd/value`]);
+    expect(error.problems[0]!.message).toMatch(/one provider/);
+    // the shipped catalog: where both exist, the reservation costs no more than on-demand
+    for (const e of catalog.hardwareEntries) {
+      const od = e.prices.cloudOnDemandGpuHourUsd?.value;
+      const rs = e.prices.reservedGpuHourUsd?.value;
+      if (od !== undefined && rs !== undefined) expect(rs, e.id).toBeLessThanOrEqual(od);
+    }
+  });
+
   it('the document shape itself: wrong root, unknown top-level key, empty list', () => {
     expect(catalogError(() => parseHardwareCatalog('- 1\n- 2\n', 'list.yaml')).problems[0]).toMatchObject({ file: 'list.yaml', path: '' });
     expect(problemAt(catalogError(() => parseHardwareCatalog('accelerators: {}\n', 'map.yaml')), '/accelerators').message).toMatch(/list/);

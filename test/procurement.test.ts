@@ -329,7 +329,12 @@ describe('POST /v1/estimate carries infrastructure, reliability and cost options
     expect(e.reliability.failuresPerGpuDay).toBe(1e-3);
     expect(e.reliability.restartMinutes).toBe(20);
     expect(e.time.days).toBeCloseTo(e.time.idealDays / e.time.goodput, 6);
-    expect(e.costOptions.rental.map((r: any) => r.kind)).toEqual(['onDemand', 'reserved']);
+    // H100's only reservation in the catalog is from another provider than its on-demand price: not offered
+    expect(e.costOptions.rental.map((r: any) => r.kind)).toEqual(['onDemand']);
+    const a100 = (await post('/v1/estimate', { ...LLAMA2_70B, hardware: { gpu: 'a100-sxm-40gb', count: 512 } })).json();
+    const kinds = a100.costOptions.rental.map((r: any) => r.kind);
+    expect(kinds).toEqual(['onDemand', 'reserved']); // both AWS p4d
+    expect(a100.costOptions.rental[1].totalUsd).toBeLessThan(a100.costOptions.rental[0].totalUsd);
     expect(e.cost.cloud.totalUsd).toBeCloseTo(e.time.gpuHours * e.cost.cloud.gpuHourUsd, 0);
     const bad = await post('/v1/estimate', { ...LLAMA2_70B, hardware: { gpu: 'h100', count: 512 }, reliability: { failuresPerGpuDay: -1, mtbf: 3 } });
     expect(bad.statusCode).toBe(400);

@@ -186,6 +186,15 @@ export function hardwareEntryProblems(raw: unknown, at: string): FieldProblem[] 
     const others = get(raw, 'prices', 'otherReferences');
     if (Array.isArray(others)) others.forEach((p: unknown, i: number) => checkSource(`${at}/prices/otherReferences/${i}/source`, get(p, 'source')));
   }
+  // a reservation is a commitment discount on the on-demand price of the same provider: never dearer
+  const onDemand = get(raw, 'prices', 'cloudOnDemandGpuHourUsd', 'value');
+  const reserved = get(raw, 'prices', 'reservedGpuHourUsd', 'value');
+  if (typeof onDemand === 'number' && typeof reserved === 'number' && reserved > onDemand) {
+    problems.push({
+      path: `${at}/prices/reservedGpuHourUsd/value`,
+      message: `a reservation (${reserved}) dearer than the on-demand price (${onDemand}): the two must come from one provider; move a reservation from another provider to otherReferences`,
+    });
+  }
   const id = str(get(raw, 'id'));
   const aliases = get(raw, 'aliases');
   if (id !== undefined && Array.isArray(aliases)) {
