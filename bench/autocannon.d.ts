@@ -8,6 +8,8 @@ declare module 'autocannon' {
     timeout?: number;
     body?: string;
     headers?: Record<string, string>;
+    /** per-request setup: each request may get its own body */
+    requests?: { method?: string; path?: string; headers?: Record<string, string>; setupRequest?: (request: { body?: string; [k: string]: unknown }) => { body?: string; [k: string]: unknown } }[];
   }
   export interface Histogram {
     average: number;
