@@ -376,7 +376,33 @@ export function memoryFrugalLayouts(
  */
 export function memoryFitEvaluator(
   shape: ModelShape, counts: ParameterCounts, training: TrainingSetup, accelerator: Accelerator, options: MemoryFitOptions = {},
-): { fits: (gpus: number) => boolean; fitAt: (gpus: number) => MemoryFit | undefined } {
+): MemoryFitEvaluator {
+  // the answers depend on the shape, the batch and precision, the accelerator's memory and domain and
+  // the options, not on the tokens: repeated plans of one model on one accelerator reuse them
+  const key = JSON.stringify([
+    shape, training.sequenceLength, training.globalBatchSequences, training.precision, training.optimizer,
+    accelerator.id, accelerator.memoryBytes, accelerator.scaleUpDomainSize, accelerator.gpusPerNode, options,
+  ]);
+  const hit = EVALUATORS.get(key);
+  if (hit) return hit;
+  const evaluator = newMemoryFitEvaluator(shape, counts, training, accelerator, options);
+  if (EVALUATORS.size >= EVALUATOR_CACHE_ENTRIES) EVALUATORS.delete(EVALUATORS.keys().next().value as string);
+  EVALUATORS.set(key, evaluator);
+  return evaluator;
+}
+
+export interface MemoryFitEvaluator {
+  fits: (gpus: number) => boolean;
+  fitAt: (gpus: number) => MemoryFit | undefined;
+}
+
+/** Evaluators kept per workload key (oldest dropped first): a few KB each. */
+const EVALUATOR_CACHE_ENTRIES = 64;
+const EVALUATORS = new Map<string, MemoryFitEvaluator>();
+
+function newMemoryFitEvaluator(
+  shape: ModelShape, counts: ParameterCounts, training: TrainingSetup, accelerator: Accelerator, options: MemoryFitOptions,
+): MemoryFitEvaluator {
   const cache = new Map<number, MemoryFit | null>();
   const fitAt = (gpus: number): MemoryFit | undefined => {
     const hit = cache.get(gpus);
