@@ -512,3 +512,17 @@ describe('per-accelerator prices and network in compare and recommend', () => {
     expect(rec.json().errors.map((e: any) => e.path)).toContain('/recommend/overrides/nope');
   });
 });
+
+describe('TFLOP/s per GPU in both attention conventions', () => {
+  it('the causal figure halves the attention scores: ratio (6N + A/2) / (6N + A) from the answer\'s own FLOPs', async () => {
+    const e = (await post('/v1/estimate', LLAMA_405B_REQUEST)).json();
+    const { nonCausal, causal } = e.performance.byAttentionConvention;
+    expect(nonCausal.tflopsPerGpu).toBe(e.performance.tflopsPerGpu);
+    expect(nonCausal.mfu).toBe(e.performance.mfu);
+    const ratio = e.flops.conventions.sixNDPlusCausalAttention / e.flops.conventions.sixNDPlusAttention;
+    expect(ratio).toBeLessThan(1);
+    expect(ratio).toBeGreaterThan(0.8); // 405B at 8K: attention is a small share of the FLOPs
+    expect(causal.tflopsPerGpu).toBeCloseTo(nonCausal.tflopsPerGpu * ratio, 9);
+    expect(causal.mfu).toBeCloseTo(nonCausal.mfu * ratio, 12);
+  });
+});

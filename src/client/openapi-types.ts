@@ -1814,6 +1814,19 @@ export interface operations {
                              * @enum {unknown}
                              */
                             source: "model" | "override";
+                            /** @description the same step time in both attention conventions, side by side, for comparing with published TFLOP/s */
+                            byAttentionConvention?: {
+                                /** @description attention scores counted in full (Korthikanti Eq. 7; Megatron, this service's mfu) */
+                                nonCausal: {
+                                    tflopsPerGpu: number;
+                                    mfu: number;
+                                };
+                                /** @description attention scores halved for the causal mask (torchtitan, PaLM-style reports) */
+                                causal: {
+                                    tflopsPerGpu: number;
+                                    mfu: number;
+                                };
+                            };
                             /** @description the band a measured step time falls in for 80% of comparable calibration runs (same accelerator generation and framework), from cross-validated residuals (npm run calibrate); absent with efficiency.mfu */
                             stepSecondsRange?: {
                                 low: number;
@@ -3552,6 +3565,19 @@ export interface operations {
                                  * @enum {unknown}
                                  */
                                 source: "model" | "override";
+                                /** @description the same step time in both attention conventions, side by side, for comparing with published TFLOP/s */
+                                byAttentionConvention?: {
+                                    /** @description attention scores counted in full (Korthikanti Eq. 7; Megatron, this service's mfu) */
+                                    nonCausal: {
+                                        tflopsPerGpu: number;
+                                        mfu: number;
+                                    };
+                                    /** @description attention scores halved for the causal mask (torchtitan, PaLM-style reports) */
+                                    causal: {
+                                        tflopsPerGpu: number;
+                                        mfu: number;
+                                    };
+                                };
                                 /** @description the band a measured step time falls in for 80% of comparable calibration runs (same accelerator generation and framework), from cross-validated residuals (npm run calibrate); absent with efficiency.mfu */
                                 stepSecondsRange?: {
                                     low: number;

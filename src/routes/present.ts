@@ -101,6 +101,15 @@ export function presentLayout(l: ParallelLayout, w: ResolvedWorkload) {
   };
 }
 
+/** TFLOP/s and MFU with attention scores counted in full and halved for the causal mask (flops.conventions). */
+export function attentionConventions(p: PerformanceEstimate, f: FlopsEstimate) {
+  const causalShare = f.conventions.sixNDPlusAttention > 0 ? f.conventions.sixNDPlusCausalAttention / f.conventions.sixNDPlusAttention : 1;
+  return {
+    nonCausal: { tflopsPerGpu: p.tflopsPerGpu, mfu: p.mfu },
+    causal: { tflopsPerGpu: p.tflopsPerGpu * causalShare, mfu: p.mfu * causalShare },
+  };
+}
+
 export function presentPerformance(p: PerformanceEstimate) {
   return { ...p, breakdownSeconds: { ...p.breakdownSeconds }, ...(p.stepSecondsRange ? { stepSecondsRange: { ...p.stepSecondsRange } } : {}) };
 }
@@ -173,7 +182,7 @@ export function presentEstimate(r: EstimateResult) {
     flops: presentFlops(r.flops, r.chosen.layout.recompute),
     memory: presentMemory(r.chosen.memory),
     parallelism: presentLayout(r.chosen.layout, w),
-    performance: presentPerformance(r.performance),
+    performance: { ...presentPerformance(r.performance), byAttentionConvention: attentionConventions(r.performance, r.flops) },
     time: presentTime(r.time),
     cost: presentCost(r.cost),
     sizing: presentSizing(r.sizing),

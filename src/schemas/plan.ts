@@ -151,6 +151,10 @@ export const PerformanceSchema = Type.Object({
   hfu: Num('hardware FLOPs utilisation 0..1 (counts recomputation)'),
   breakdownSeconds: BreakdownSchema,
   source: Type.Enum(['model', 'override'], { description: 'predicted by the performance model, or from efficiency.mfu' }),
+  byAttentionConvention: Type.Optional(Type.Object({
+    nonCausal: Type.Object({ tflopsPerGpu: Num(), mfu: Num() }, { description: 'attention scores counted in full (Korthikanti Eq. 7; Megatron, this service\'s mfu)' }),
+    causal: Type.Object({ tflopsPerGpu: Num(), mfu: Num() }, { description: 'attention scores halved for the causal mask (torchtitan, PaLM-style reports)' }),
+  }, { description: 'the same step time in both attention conventions, side by side, for comparing with published TFLOP/s' })),
   stepSecondsRange: Type.Optional(
     Type.Object(
       {
