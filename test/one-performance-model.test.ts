@@ -69,6 +69,12 @@ describe('the compute of a cluster comes from the step-time model', () => {
     expect(e.time.days).toBeLessThan(30 * 1.1);
   });
 
+  it('a V100 cluster trains in fp16, its own default precision, listed as assumed', async () => {
+    const s = await post('/v1/scaling', { cluster: { gpu: 'v100', count: 64, days: 30 } });
+    expect(s.assumptions.find((a: { field: string }) => a.field === '/cluster/precision').value).toBe('fp16');
+    expect(s.cluster.peakFlopsPerSecond).toBe(125e12); // V100 fp16 tensor-core peak
+  });
+
   it('a given cluster.mfu is used as given', async () => {
     const s = await post('/v1/scaling', { cluster: { gpu: 'h100', count: 1000, days: 30, mfu: 0.4 } });
     expect(s.cluster.mfuSource).toBe('request');

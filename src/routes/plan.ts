@@ -6,7 +6,7 @@ import { costAssumptions, costInputProblems, estimateCost } from '../domain/econ
 import { peakFlopsForPrecision } from '../domain/performance/index.js';
 import { trainingFlops } from '../domain/model/index.js';
 import { wholeModelMemory } from '../domain/memory/index.js';
-import { inThreadRunner, type PlanTaskKind, type PlanTaskResult, timeFor, lookupAccelerator, resolveModelStack, resolveModelTraining, resolveWorkload, toPointer, type ResolvedWorkload } from '../domain/planning/index.js';
+import { inThreadRunner, type PlanTaskKind, type PlanTaskResult, timeFor, defaultPrecisionFor, lookupAccelerator, resolveModelStack, resolveModelTraining, resolveWorkload, toPointer, type ResolvedWorkload } from '../domain/planning/index.js';
 import { problemResponses } from '../schemas/problem.js';
 import {
   CostResponseSchema,
@@ -238,7 +238,7 @@ export const planRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (problems.length > 0 || !accelerator || gpus === undefined) throw new InputProblemError(problems);
         const days = body.usage.days;
         const cost = estimateCost({ gpus, days, accelerator, inputs: body.cost ?? {} });
-        const precision = body.training?.precision ?? (accelerator.generation === 'volta' ? 'fp16' : 'bf16');
+        const precision = body.training?.precision ?? defaultPrecisionFor(accelerator);
         const ignored = (['training', 'parallelism', 'efficiency', 'search', 'constraints'] as const).filter((k) => body[k] !== undefined);
         return {
           ...presentCost(cost),

@@ -6,7 +6,7 @@ import { PLANNER_ROUTE } from '../plugins/pressure.js';
 import type { FastifyInstance } from 'fastify';
 import { InputProblemError, type FieldProblem, type Assumption, type Precision, parseCount, LIMITS } from '../domain/core/index.js';
 import { describeLayout } from '../domain/layouts/index.js';
-import { type WorkloadWithOperations, inThreadRunner, type PlanTask, type PlanTaskKind, type PlanTaskResult, DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS, type CompareEntry, type Evaluation, type ProcurementTaskInput, type SweepPointInput, lookupAccelerator, priceOptionsOf, resolveWorkload, sequencesForBatchTokens, type ResolvedWorkload } from '../domain/planning/index.js';
+import { type WorkloadWithOperations, inThreadRunner, type PlanTask, type PlanTaskKind, type PlanTaskResult, DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS, defaultPrecisionFor, type CompareEntry, type Evaluation, type ProcurementTaskInput, type SweepPointInput, lookupAccelerator, priceOptionsOf, resolveWorkload, sequencesForBatchTokens, type ResolvedWorkload } from '../domain/planning/index.js';
 import { defaultMfu, peakFlopsForPrecision } from '../domain/performance/index.js';
 import { assessModel, computeFromCluster, computeOptimal, COMPUTE_OPTIMAL_BAND } from '../domain/economics/index.js';
 import { problemResponses } from '../schemas/problem.js';
@@ -507,8 +507,10 @@ async function scalingAnswer(app: FastifyInstance, body: ScalingRequest) {
     const a = lookupAccelerator(catalog, body.cluster.gpu);
     if (!a) problems.push({ path: '/cluster/gpu', message: `unknown accelerator "${body.cluster.gpu}"; known ids: ${[...catalog.accelerators.keys()].sort().join(', ')}` });
     else {
-      const precision: Precision = body.cluster.precision ?? 'bf16';
-      if (body.cluster.precision === undefined) assumptions.push({ field: '/cluster/precision', value: precision, reason: 'bf16 mixed precision is the default for LLM training' });
+      const precision: Precision = body.cluster.precision ?? defaultPrecisionFor(a);
+      if (body.cluster.precision === undefined) {
+        assumptions.push({ field: '/cluster/precision', value: precision, reason: precision === 'fp16' ? `${a.name} has no bf16 tensor cores: fp16 mixed precision` : 'bf16 mixed precision is the default for LLM training' });
+      }
       const peak = peakFlopsForPrecision(a, precision);
       if (!(peak > 0)) problems.push({ path: '/cluster/precision', message: `${a.id} has no ${precision} tensor-core peak` });
       else {

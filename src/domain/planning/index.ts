@@ -26,6 +26,7 @@ export {
   resolveWorkload,
   resolveModelTraining,
   resolveModelStack,
+  defaultPrecisionFor,
   DEFAULT_FRAMEWORK,
   priceOptionsOf,
 } from './workload.js';

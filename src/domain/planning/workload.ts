@@ -326,6 +326,11 @@ function withFittedStack(options: ModelOptions, fit: StepTimeFit | undefined, ge
   return { ...options, performance: { ...(options.performance ?? {}), stack: lookup.stack } };
 }
 
+/** The precision a run trains in when the request names none: bf16 where the accelerator has a bf16 peak; fp16 on those without (Volta: V100's tensor cores have no bf16). */
+export function defaultPrecisionFor(accelerator: Accelerator | undefined): Precision {
+  return accelerator && !supportsPrecision(accelerator, 'bf16') && supportsPrecision(accelerator, 'fp16') ? 'fp16' : 'bf16';
+}
+
 /** The training setup: precision (per accelerator when not given), optimizer, sequence, batch, tokens. */
 function resolveTraining(
   t: NonNullable<WorkloadInput['training']>,
@@ -334,8 +339,7 @@ function resolveTraining(
   problems: FieldProblem[],
   assumptions: Assumption[],
 ): { precision: Precision; optimizer: OptimizerKind; sequenceLength: number; globalBatchSequences: number; counts: ParameterCounts | undefined; tokens: number | undefined } {
-  // bf16 where the accelerator has a bf16 peak; fp16 on those without (Volta: V100's tensor cores have no bf16)
-  const precision: Precision = t.precision ?? (accelerator && !supportsPrecision(accelerator, 'bf16') && supportsPrecision(accelerator, 'fp16') ? 'fp16' : 'bf16');
+  const precision: Precision = t.precision ?? defaultPrecisionFor(accelerator);
   if (t.precision === undefined) {
     assumptions.push({
       field: '/training/precision',
