@@ -449,7 +449,7 @@ describe('deployment files', () => {
 });
 
 describe('clients that give up', () => {
-  it('release their planning task: queued tasks leave the queue, the running one is stopped', async () => {
+  it('release their planning task: queued tasks leave the queue, the running one finishes on its thread, which is kept', async () => {
     const pool = createPlanPool({ maxThreads: 1, maxQueue: 20 });
     const app = await buildTestApp({ planRunner: (task) => pool.run(task), poolStats: () => pool.stats() });
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -458,6 +458,7 @@ describe('clients that give up', () => {
     // warm the worker thread
     expect((await request(`${base}/v1/estimate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: heavy })).statusCode).toBe(200);
     const completedBefore = pool.stats().completed;
+    const threadsBefore = pool.threadIds();
     const controllers = Array.from({ length: 5 }, () => new AbortController());
     const sent = controllers.map((c) =>
       request(`${base}/v1/estimate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: heavy, signal: c.signal }).then(
@@ -481,6 +482,8 @@ describe('clients that give up', () => {
     expect(s.completed - completedBefore).toBe(5);
     // drained well before five searches (~0.5 s each) could have run one after the other
     expect(performance.now() - t0).toBeLessThan(1500);
+    // no thread was stopped for a client that left: the next request finds the same warm thread
+    expect(pool.threadIds()).toEqual(threadsBefore);
     expect((await request(`${base}/v1/estimate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: heavy })).statusCode).toBe(200);
     await app.close();
     await pool.close();

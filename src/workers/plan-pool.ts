@@ -53,6 +53,8 @@ export interface PlanPool {
   isFull(): boolean;
   readonly queueSize: number;
   readonly threads: number;
+  /** the worker threads' ids: a thread that was stopped and replaced gets a new one */
+  threadIds(): number[];
   stats(): PlanPoolStats;
   close(): Promise<void>;
 }
@@ -87,7 +89,9 @@ export class PlanTimeoutError extends Error {
 
 /**
  * The abort signal of the HTTP request a task is run for (set by src/plugins/pressure.ts around each
- * handler): when the client disconnects first, its task leaves the queue, or its thread is stopped.
+ * handler): when the client disconnects while its task waits for a thread, the task leaves the queue.
+ * A task already on a thread finishes there and its answer is dropped: stopping it would terminate
+ * the thread, and the next request would wait for a new one to start.
  */
 export const requestAbortSignal = new AsyncLocalStorage<AbortSignal>();
 
@@ -130,28 +134,67 @@ export function createPlanPool(options: PlanPoolOptions = {}): PlanPool {
   // exponential moving averages of task wall time (for Retry-After) and of service time (for admission)
   let meanTaskMs = 100;
   let meanServiceMs = 20;
-  // `running` counts every task inside pool.run, queued ones included: running − queued are on a thread
+  // tasks wait here, not in piscina's queue, until a thread is free: a waiting task can leave without
+  // touching a thread; piscina only ever gets as many tasks as it has threads
+  let onThreads = 0;
+  const waiting: { start: () => void }[] = [];
+  const queued = (): number => waiting.length + pool.queueSize;
   const predictedWaitMs = (): number =>
-    running - pool.queueSize < pool.maxThreads ? 0 : ((pool.queueSize + 1) * meanServiceMs) / Math.max(1, pool.maxThreads);
-  const full = (): boolean => pool.queueSize >= maxQueue || predictedWaitMs() > maxWaitMs;
+    onThreads < pool.maxThreads ? 0 : ((queued() + 1) * meanServiceMs) / Math.max(1, pool.maxThreads);
+  const full = (): boolean => queued() >= maxQueue || predictedWaitMs() > maxWaitMs;
+
+  /** A thread for one task, in arrival order; rejects (the task leaves the queue) when `signal` aborts first. */
+  const acquireThread = (signal: AbortSignal | undefined): Promise<void> => {
+    if (onThreads < pool.maxThreads && waiting.length === 0) {
+      onThreads++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = waiting.indexOf(entry);
+        if (i >= 0) waiting.splice(i, 1);
+        reject(signal?.reason ?? new Error('aborted'));
+      };
+      const entry = {
+        start: (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          onThreads++;
+          resolve();
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      waiting.push(entry);
+    });
+  };
+  const releaseThread = (): void => {
+    onThreads--;
+    waiting.shift()?.start();
+  };
 
   return {
     async run(task) {
       if (full()) {
         rejectedQueueFull++;
-        throw new PlanQueueFullError(maxQueue, retryAfterSecondsFor(meanTaskMs, pool.queueSize, pool.maxThreads));
+        throw new PlanQueueFullError(maxQueue, retryAfterSecondsFor(meanTaskMs, queued(), pool.maxThreads));
       }
       const timeoutMs = options.taskTimeoutMs;
       const timeout = timeoutMs !== undefined ? AbortSignal.timeout(timeoutMs) : undefined;
       const client = requestAbortSignal.getStore();
       const signals = [timeout, client].filter((s): s is AbortSignal => s !== undefined);
-      const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+      const whileWaiting = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
       const started = performance.now();
       // a task that finds a free thread measures the service time itself
-      const waitless = running < pool.maxThreads && pool.queueSize === 0;
+      const waitless = onThreads < pool.maxThreads && waiting.length === 0;
       running++;
       try {
-        return await pool.run(task, signal ? { signal } : {});
+        if (client?.aborted) throw new PlanAbandonedError();
+        await acquireThread(whileWaiting);
+        try {
+          // on a thread only the hard deadline stops it (that replaces the thread); a client that leaves does not
+          return await pool.run(task, timeout ? { signal: timeout } : {});
+        } finally {
+          releaseThread();
+        }
       } catch (error) {
         if (timeout?.aborted && timeoutMs !== undefined) {
           timedOut++;
@@ -172,19 +215,20 @@ export function createPlanPool(options: PlanPoolOptions = {}): PlanPool {
     },
     isFull: full,
     get queueSize() {
-      return pool.queueSize;
+      return queued();
     },
     get threads() {
       return pool.threads.length;
     },
+    threadIds: () => pool.threads.map((t) => t.threadId),
     stats() {
-      const queueSize = pool.queueSize;
+      const queueSize = queued();
       return {
         queueSize,
         maxQueue,
         threads: pool.threads.length,
         maxThreads: pool.maxThreads,
-        running: Math.max(0, running - queueSize),
+        running: onThreads,
         completed,
         rejectedQueueFull,
         timedOut,
