@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PLANNER_ROUTE } from '../plugins/pressure.js';
 import type { FastifyInstance } from 'fastify';
-import { InputProblemError, type FieldProblem } from '../domain/core/index.js';
-import { costAssumptions, costInputProblems, estimateCost } from '../domain/economics/index.js';
+import { InputProblemError } from '../domain/core/index.js';
 import { peakFlopsForPrecision } from '../domain/performance/index.js';
+
+const HOURS_PER_DAY = 24;
 import { trainingFlops } from '../domain/model/index.js';
 import { wholeModelMemory } from '../domain/memory/index.js';
-import { inThreadRunner, type PlanTaskKind, type PlanTaskResult, timeFor, defaultPrecisionFor, lookupAccelerator, resolveModelStack, resolveModelTraining, resolveWorkload, toPointer, type ResolvedWorkload } from '../domain/planning/index.js';
+import { inThreadRunner, type PlanTaskKind, type PlanTaskResult, timeFor, planHeldGpusCost, resolveModelStack, resolveModelTraining, resolveWorkload, type ResolvedWorkload } from '../domain/planning/index.js';
 import { problemResponses } from '../schemas/problem.js';
 import {
   CostResponseSchema,
@@ -228,24 +229,16 @@ export const planRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const body = request.body;
       if (body.usage) {
-        const problems: FieldProblem[] = [];
-        if (body.model) problems.push({ path: '/usage', message: 'usage.days prices GPUs for a time and model prices a training run: give one of them' });
-        const gpus = body.hardware.count;
-        if (gpus === undefined) problems.push({ path: '/hardware/count', message: 'usage.days needs hardware.count: the GPUs held' });
-        const accelerator = lookupAccelerator(app.trainplan.catalog, body.hardware.gpu);
-        if (!accelerator) problems.push({ path: '/hardware/gpu', message: `unknown accelerator "${body.hardware.gpu}"; known ids: ${[...app.trainplan.catalog.accelerators.keys()].sort().join(', ')}` });
-        for (const p of costInputProblems(body.cost ?? {})) problems.push({ ...p, path: toPointer(p.path.startsWith('/cost') ? p.path : `/cost/${p.path.replace(/^\//, '')}`) });
-        if (problems.length > 0 || !accelerator || gpus === undefined) throw new InputProblemError(problems);
-        const days = body.usage.days;
-        const cost = estimateCost({ gpus, days, accelerator, inputs: body.cost ?? {} });
-        const precision = body.training?.precision ?? defaultPrecisionFor(accelerator);
-        const ignored = (['training', 'parallelism', 'efficiency', 'search', 'constraints'] as const).filter((k) => body[k] !== undefined);
+        const ignoredParts = (['training', 'parallelism', 'efficiency', 'search', 'constraints'] as const).filter((k) => body[k] !== undefined && !(k === 'training' && Object.keys(body.training ?? {}).every((f) => f === 'precision')));
+        const held = planHeldGpusCost({ ...body, usage: body.usage, ignoredParts }, app.trainplan.catalog);
+        if ('problems' in held) throw new InputProblemError(held.problems);
+        const { accelerator: a, gpus, days, cost } = held;
         return {
           ...presentCost(cost),
-          time: { days, hours: days * 24, gpuHours: gpus * days * 24, steps: 0 },
-          hardware: { gpu: accelerator.id, name: accelerator.name, count: gpus, nodes: Math.ceil(gpus / accelerator.gpusPerNode), gpuMemoryBytes: accelerator.memoryBytes, peakFlopsPerSecond: peakFlopsForPrecision(accelerator, precision) },
-          warnings: [...cost.warnings, ...(ignored.length > 0 ? [`usage.days prices the GPUs alone: ${ignored.join(', ')} ignored`] : [])],
-          assumptions: costAssumptions(accelerator, body.cost ?? {}),
+          time: { days, hours: days * HOURS_PER_DAY, gpuHours: gpus * days * HOURS_PER_DAY, steps: 0 },
+          hardware: { gpu: a.id, name: a.name, count: gpus, nodes: Math.ceil(gpus / a.gpusPerNode), gpuMemoryBytes: a.memoryBytes, peakFlopsPerSecond: peakFlopsForPrecision(a, held.precision) },
+          warnings: held.warnings,
+          assumptions: held.assumptions,
         };
       }
       if (!body.model) throw new InputProblemError([{ path: '/model', message: 'give model (the cost of training it) or usage.days (the cost of hardware.count GPUs for those days)' }]);

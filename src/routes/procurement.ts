@@ -6,7 +6,7 @@ import { PLANNER_ROUTE } from '../plugins/pressure.js';
 import type { FastifyInstance } from 'fastify';
 import { InputProblemError, type FieldProblem, type Assumption, type Precision, parseCount, LIMITS } from '../domain/core/index.js';
 import { describeLayout } from '../domain/layouts/index.js';
-import { type WorkloadWithOperations, inThreadRunner, type PlanTask, type PlanTaskKind, type PlanTaskResult, DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS, defaultPrecisionFor, type CompareEntry, type Evaluation, type ProcurementTaskInput, type SweepPointInput, lookupAccelerator, priceOptionsOf, resolveWorkload, sequencesForBatchTokens, type ResolvedWorkload } from '../domain/planning/index.js';
+import { type WorkloadWithOperations, inThreadRunner, type PlanTask, type PlanTaskKind, type PlanTaskResult, DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS, defaultPrecisionFor, unknownAcceleratorProblem, type CompareEntry, type Evaluation, type ProcurementTaskInput, type SweepPointInput, lookupAccelerator, priceOptionsOf, resolveWorkload, sequencesForBatchTokens, type ResolvedWorkload } from '../domain/planning/index.js';
 import { defaultMfu, peakFlopsForPrecision } from '../domain/performance/index.js';
 import { assessModel, computeFromCluster, computeOptimal, COMPUTE_OPTIMAL_BAND } from '../domain/economics/index.js';
 import { problemResponses } from '../schemas/problem.js';
@@ -59,7 +59,7 @@ function overridesById(app: FastifyInstance, overrides: Record<string, Accelerat
   const problems: FieldProblem[] = [];
   for (const [key, value] of Object.entries(overrides ?? {})) {
     const a = lookupAccelerator(app.trainplan.catalog, key);
-    if (!a) problems.push({ path: `${path}/${key}`, message: `unknown accelerator "${key}"; known ids: ${[...app.trainplan.catalog.accelerators.keys()].sort().join(', ')}` });
+    if (!a) problems.push(unknownAcceleratorProblem(app.trainplan.catalog, key, `${path}/${key}`));
     else out.set(a.id, { ...(out.get(a.id) ?? {}), ...value });
   }
   if (problems.length > 0) throw new InputProblemError(problems);
@@ -81,7 +81,7 @@ function resolveForAccelerators(
   ids.forEach((id, i) => {
     const a = lookupAccelerator(catalog, id);
     if (!a) {
-      problems.push({ path: `${idsPath}/${i}`, message: `unknown accelerator "${id}"; known ids: ${[...catalog.accelerators.keys()].sort().join(', ')}` });
+      problems.push(unknownAcceleratorProblem(catalog, id, `${idsPath}/${i}`));
       return;
     }
     const r = resolveWorkload(workloadInput(body, a.id, count, overrides.get(a.id)), catalog, { defaultSearchMaxEvaluations: app.trainplan.searchMaxEvaluations });
@@ -343,7 +343,7 @@ export const procurementRoutes: FastifyPluginAsyncTypebox = async (app) => {
           case 'accelerator': {
             const a = lookupAccelerator(catalog, String(raw));
             if (!a) {
-              problems.push({ path, message: `unknown accelerator "${String(raw)}"; known ids: ${[...catalog.accelerators.keys()].sort().join(', ')}` });
+              problems.push(unknownAcceleratorProblem(catalog, String(raw), path));
               return;
             }
             points.push({ value: raw, workload: { ...w, accelerator: a, ...priceOptionsOf(catalog, a.id) }, gpus: base.gpus! });
@@ -505,7 +505,7 @@ async function scalingAnswer(app: FastifyInstance, body: ScalingRequest) {
   }
   if (body.cluster !== undefined && problems.length === 0) {
     const a = lookupAccelerator(catalog, body.cluster.gpu);
-    if (!a) problems.push({ path: '/cluster/gpu', message: `unknown accelerator "${body.cluster.gpu}"; known ids: ${[...catalog.accelerators.keys()].sort().join(', ')}` });
+    if (!a) problems.push(unknownAcceleratorProblem(catalog, body.cluster.gpu, '/cluster/gpu'));
     else {
       const precision: Precision = body.cluster.precision ?? defaultPrecisionFor(a);
       if (body.cluster.precision === undefined) {

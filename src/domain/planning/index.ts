@@ -27,6 +27,8 @@ export {
   resolveModelTraining,
   resolveModelStack,
   defaultPrecisionFor,
+  unknownAcceleratorProblem,
+  costFieldProblems,
   DEFAULT_FRAMEWORK,
   priceOptionsOf,
 } from './workload.js';
@@ -90,10 +92,13 @@ export type {
 export {
   planSizing,
   planEstimate,
+  planHeldGpusCost,
 } from './planner.js';
 export type {
   SizingResult,
   EstimateResult,
+  HeldGpusRequest,
+  HeldGpusCost,
 } from './planner.js';
 export {
   DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS,

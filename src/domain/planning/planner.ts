@@ -1,13 +1,13 @@
 // The planner composes the domain services into the answers of the API: one workload in, memory,
 // FLOPs, layout, performance, time, cost and sizing out. Pure and synchronous: the server runs it in
 // worker threads (src/workers), tests call it directly.
-import type { Assumption, ParallelLayout, PerformanceEstimate } from '../core/index.js';
-import type { CostEstimate, CostOptions, InfrastructureEstimate, ReliabilityEstimate } from '../economics/index.js';
+import type { Accelerator, Assumption, FieldProblem, ParallelLayout, PerformanceEstimate, Precision } from '../core/index.js';
+import { costAssumptions, estimateCost, type CostEstimate, type CostOptions, type CostOverrides, type InfrastructureEstimate, type ReliabilityEstimate } from '../economics/index.js';
 import { trainingFlops, type FlopsEstimate } from '../model/index.js';
 import { sizeForWorkload, type DeadlineInput } from './gpu-sizing.js';
 import { describeLayout } from '../layouts/index.js';
 import { performanceFromMfu, stackCalibrationFor } from '../performance/index.js';
-import type { ResolvedWorkload } from './workload.js';
+import { costFieldProblems, defaultPrecisionFor, lookupAccelerator, unknownAcceleratorProblem, type CatalogView, type ResolvedWorkload } from './workload.js';
 import { planOperations, type WorkloadWithOperations } from './operations.js';
 import { chooseLayout, timeFor, trainingPeakFlopsPerSecond, type ChosenLayout, type TimeResult } from './layout-choice.js';
 import { DEFAULT_PROCUREMENT_SEARCH_EVALUATIONS, sizeForDeadline } from './procurement.js';
@@ -155,4 +155,49 @@ export function planEstimate(w: ResolvedWorkload): EstimateResult {
     warnings.push(`the cloud cost $${Math.round(cost.cloud.totalUsd).toLocaleString('en-US')} exceeds the budget of $${Math.round(w.constraints.budgetUsd).toLocaleString('en-US')}`);
   }
   return { workload: w, gpus, flops, chosen, performance, time: timeOut, cost: costOut, sizing, infrastructure, reliability, costOptions, warnings, assumptions };
+}
+
+/** GPUs held for days whatever they train ("128 A100 for 30 days"): POST /v1/cost with usage.days. */
+export interface HeldGpusRequest {
+  /** a model makes it a training run's cost instead: refused together with usage */
+  model?: unknown;
+  hardware: { gpu: string; count?: number };
+  training?: { precision?: Precision };
+  cost?: CostOverrides;
+  usage: { days: number };
+  /** request parts the held-GPU cost does not read, named in a warning when given */
+  ignoredParts: string[];
+}
+
+export interface HeldGpusCost {
+  accelerator: Accelerator;
+  gpus: number;
+  days: number;
+  precision: Precision;
+  cost: CostEstimate;
+  warnings: string[];
+  assumptions: Assumption[];
+}
+
+/** Cloud and on-premises cost, energy and CO2 of `hardware.count` GPUs for `usage.days` (cost.ts estimateCost), or the problems. */
+export function planHeldGpusCost(input: HeldGpusRequest, catalog: CatalogView): HeldGpusCost | { problems: FieldProblem[] } {
+  const problems: FieldProblem[] = [];
+  if (input.model !== undefined) problems.push({ path: '/usage', message: 'usage.days prices GPUs for a time and model prices a training run: give one of them' });
+  const gpus = input.hardware.count;
+  if (gpus === undefined) problems.push({ path: '/hardware/count', message: 'usage.days needs hardware.count: the GPUs held' });
+  const accelerator = lookupAccelerator(catalog, input.hardware.gpu);
+  if (!accelerator) problems.push(unknownAcceleratorProblem(catalog, input.hardware.gpu, '/hardware/gpu'));
+  problems.push(...costFieldProblems(input.cost ?? {}));
+  if (problems.length > 0 || !accelerator || gpus === undefined) return { problems };
+  const days = input.usage.days;
+  const cost = estimateCost({ gpus, days, accelerator, inputs: input.cost ?? {} });
+  return {
+    accelerator,
+    gpus,
+    days,
+    precision: input.training?.precision ?? defaultPrecisionFor(accelerator),
+    cost,
+    warnings: [...cost.warnings, ...(input.ignoredParts.length > 0 ? [`usage.days prices the GPUs alone: ${input.ignoredParts.join(', ')} ignored`] : [])],
+    assumptions: costAssumptions(accelerator, input.cost ?? {}),
+  };
 }

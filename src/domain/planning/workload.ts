@@ -4,7 +4,7 @@ import { type FieldProblem, LIMITS, type Accelerator, type Assumption, type Mode
 import { frameworkLayoutProblems } from '../layouts/index.js';
 import type { MemoryOptions } from '../memory/index.js';
 import type { WorkloadInput } from './workload-input.js';
-import { costInputProblems, type PriceOptions, type InfrastructureOptions, type ReliabilityOptions } from '../economics/index.js';
+import { costInputProblems, type CostOverrides, type PriceOptions, type InfrastructureOptions, type ReliabilityOptions } from '../economics/index.js';
 import { countParameters, inferShapeFromParameters, MIN_INFERABLE_PARAMETERS, shapeProblems } from '../model/index.js';
 import type { ModelOptions } from '../search/index.js';
 import { stackCalibrationFor, supportsPrecision, type PerformanceOptions, type StepTimeFit } from '../performance/index.js';
@@ -43,6 +43,16 @@ export interface CatalogView {
 export function lookupAccelerator(catalog: CatalogView, name: string): Accelerator | undefined {
   const key = name.trim().toLowerCase();
   return catalog.accelerators.get(key) ?? catalog.accelerators.get(catalog.aliases?.get(key) ?? '');
+}
+
+/** The problem for an accelerator name the catalog does not know, listing the ids it does. */
+export function unknownAcceleratorProblem(catalog: CatalogView, name: string, path: string): FieldProblem {
+  return { path, message: `unknown accelerator "${name}"; known ids: ${knownIds(catalog.accelerators.keys())}` };
+}
+
+/** cost.* inputs that cannot give a meaningful estimate, at their request pointers (/cost/pue). */
+export function costFieldProblems(cost: CostOverrides): FieldProblem[] {
+  return costInputProblems(cost).map((p) => ({ ...p, path: toPointer(p.path.startsWith('/cost') || p.path.startsWith('cost') ? p.path : `/cost/${p.path.replace(/^\//, '')}`) }));
 }
 
 export interface ResolvedCostInputs {
@@ -446,7 +456,7 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
   // the request's own network in place of the catalog's: the time model, the network check and the fabric use it
   const accelerator = listed && scaleOutGbps !== undefined ? { ...listed, scaleOutBytesPerSecond: (scaleOutGbps * 1e9) / 8 } : listed;
   if (!accelerator) {
-    problems.push({ path: '/hardware/gpu', message: `unknown accelerator "${input.hardware.gpu}"; known ids: ${knownIds(catalog.accelerators.keys())}` });
+    problems.push(unknownAcceleratorProblem(catalog, input.hardware.gpu, '/hardware/gpu'));
   }
 
   const t = input.training ?? {};
@@ -478,7 +488,7 @@ export function resolveWorkload(input: WorkloadInput, catalog: CatalogView, opti
     problems.push(...frameworkLayoutProblems(framework, model.shape, { tokens: 0, sequenceLength, globalBatchSequences, precision, optimizer }, fixedLayout, split));
   }
 
-  for (const p of costInputProblems(input.cost ?? {})) problems.push({ ...p, path: toPointer(p.path.startsWith('/cost') || p.path.startsWith('cost') ? p.path : `/cost/${p.path.replace(/^\//, '')}`) });
+  problems.push(...costFieldProblems(input.cost ?? {}));
 
   const search: ResolvedSearchOptions = {
     objective: input.search?.objective ?? 'time',
